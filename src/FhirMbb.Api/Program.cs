@@ -1,6 +1,11 @@
+using FhirMbb.Api.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddFhirMbb();
+
 var app = builder.Build();
-app.MapGet("/healthz", () => "ok");
+app.UseFhirMbb();
 app.Run();
 
+/// <summary>Entry point, public so API tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

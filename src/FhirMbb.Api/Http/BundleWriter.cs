@@ -1,0 +1,148 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using FhirMbb.Core.Serialization;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Api.Http;
+
+public sealed record BundleLink(string Relation, string Url);
+
+/// <summary>One entry: the stored JSON of its resource (if any) and the request/response/search parts.</summary>
+public sealed record BundleEntry(
+    string? FullUrl,
+    ReadOnlyMemory<byte> ResourceJson,
+    string? RequestMethod = null,
+    string? RequestUrl = null,
+    string? ResponseStatus = null,
+    string? ResponseEtag = null,
+    DateTimeOffset? ResponseLastModified = null,
+    string? SearchMode = null);
+
+public sealed record BundlePage(string Type, long? Total, IReadOnlyList<BundleLink> Links, IReadOnlyList<BundleEntry> Entries);
+
+/// <summary>
+/// Writes Bundles without rebuilding the resources in them: in JSON, each entry's stored bytes are
+/// copied into the Bundle as they are. XML goes through the object model.
+/// </summary>
+public sealed class BundleWriter(FhirSerialization serialization)
+{
+    public async Task WriteAsync(HttpContext context, BundlePage page, int status = StatusCodes.Status200OK)
+    {
+        var format = FhirNegotiation.ResponseFormat(context);
+        var pretty = FhirNegotiation.IsPretty(context.Request);
+        byte[] body;
+        if (format == FhirFormat.Xml)
+        {
+            body = serialization.ToXmlBytes(ToPoco(page), pretty);
+        }
+        else
+        {
+            var buffer = new ArrayBufferWriter<byte>(4096);
+            WriteJson(page, buffer);
+            body = pretty ? FhirResponses.Indent(buffer.WrittenMemory) : buffer.WrittenSpan.ToArray();
+        }
+        context.Response.StatusCode = status;
+        context.Response.ContentType = FhirNegotiation.ContentType(format);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    public static void WriteJson(BundlePage page, IBufferWriter<byte> output)
+    {
+        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        w.WriteStartObject();
+        w.WriteString("resourceType", "Bundle");
+        w.WriteString("id", Guid.NewGuid().ToString());
+        w.WriteStartObject("meta");
+        w.WriteString("lastUpdated", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+        w.WriteEndObject();
+        w.WriteString("type", page.Type);
+        if (page.Total is { } total) w.WriteNumber("total", total);
+        if (page.Links.Count > 0)
+        {
+            w.WriteStartArray("link");
+            foreach (var link in page.Links)
+            {
+                w.WriteStartObject();
+                w.WriteString("relation", link.Relation);
+                w.WriteString("url", link.Url);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (page.Entries.Count > 0)
+        {
+            w.WriteStartArray("entry");
+            foreach (var entry in page.Entries)
+            {
+                w.WriteStartObject();
+                if (entry.FullUrl is not null) w.WriteString("fullUrl", entry.FullUrl);
+                if (!entry.ResourceJson.IsEmpty)
+                {
+                    w.WritePropertyName("resource");
+                    w.WriteRawValue(entry.ResourceJson.Span, skipInputValidation: true);
+                }
+                if (entry.SearchMode is not null)
+                {
+                    w.WriteStartObject("search");
+                    w.WriteString("mode", entry.SearchMode);
+                    w.WriteEndObject();
+                }
+                if (entry.RequestMethod is not null)
+                {
+                    w.WriteStartObject("request");
+                    w.WriteString("method", entry.RequestMethod);
+                    w.WriteString("url", entry.RequestUrl);
+                    w.WriteEndObject();
+                }
+                if (entry.ResponseStatus is not null)
+                {
+                    w.WriteStartObject("response");
+                    w.WriteString("status", entry.ResponseStatus);
+                    if (entry.ResponseEtag is not null) w.WriteString("etag", entry.ResponseEtag);
+                    if (entry.ResponseLastModified is { } modified)
+                        w.WriteString("lastModified", modified.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+    }
+
+    private Bundle ToPoco(BundlePage page)
+    {
+        var bundle = new Bundle
+        {
+            Id = Guid.NewGuid().ToString(),
+            Meta = new Meta { LastUpdated = DateTimeOffset.UtcNow },
+            Type = EnumUtilityParse(page.Type),
+            Total = page.Total is { } t ? (int)t : null,
+        };
+        foreach (var link in page.Links) bundle.Link.Add(new Bundle.LinkComponent { Relation = link.Relation, Url = link.Url });
+        foreach (var entry in page.Entries)
+        {
+            var component = new Bundle.EntryComponent { FullUrl = entry.FullUrl };
+            if (!entry.ResourceJson.IsEmpty) component.Resource = serialization.ParseJson(entry.ResourceJson.Span);
+            if (entry.SearchMode is not null)
+                component.Search = new Bundle.SearchComponent { Mode = entry.SearchMode == "include" ? Bundle.SearchEntryMode.Include : Bundle.SearchEntryMode.Match };
+            if (entry.RequestMethod is not null)
+                component.Request = new Bundle.RequestComponent { Method = Enum.Parse<Bundle.HTTPVerb>(entry.RequestMethod, ignoreCase: true), Url = entry.RequestUrl };
+            if (entry.ResponseStatus is not null)
+                component.Response = new Bundle.ResponseComponent { Status = entry.ResponseStatus, Etag = entry.ResponseEtag, LastModified = entry.ResponseLastModified };
+            bundle.Entry.Add(component);
+        }
+        return bundle;
+    }
+
+    private static Bundle.BundleType EnumUtilityParse(string type) => type switch
+    {
+        "history" => Bundle.BundleType.History,
+        "searchset" => Bundle.BundleType.Searchset,
+        "batch-response" => Bundle.BundleType.BatchResponse,
+        "transaction-response" => Bundle.BundleType.TransactionResponse,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not a Bundle type this server writes"),
+    };
+}

@@ -1,0 +1,52 @@
+namespace FhirMbb.Core.Storage;
+
+/// <summary>One stored version of a resource. <see cref="Json"/> is exactly what goes on the wire; empty for a delete.</summary>
+public sealed record StoredResource(
+    string Type,
+    string Id,
+    int Version,
+    DateTimeOffset LastUpdated,
+    bool Deleted,
+    ReadOnlyMemory<byte> Json,
+    long Sequence);
+
+/// <summary>
+/// A new version to store. <see cref="ExpectedVersion"/> is the version the writer read (null: the
+/// resource must not exist yet); the store refuses the write if another writer got there first.
+/// </summary>
+public sealed record ResourceWrite(
+    string Type,
+    string Id,
+    int Version,
+    int? ExpectedVersion,
+    DateTimeOffset LastUpdated,
+    byte[]? Json,
+    string? PatientId)
+{
+    public bool IsDelete => Json is null;
+}
+
+public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, int Count, long? BeforeSequence);
+
+public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, long? NextBeforeSequence);
+
+/// <summary>The resource store: versioned resources, nothing else. Implemented once per database provider.</summary>
+public interface IResourceStore
+{
+    /// <summary>The current version, deleted or not; null when the resource never existed.</summary>
+    Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default);
+
+    Task<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the version atomically; false when <see cref="ResourceWrite.ExpectedVersion"/> no longer holds.</summary>
+    Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default);
+
+    /// <summary>Versions newest first, across one resource, one type, or the whole server.</summary>
+    Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>Current, non-deleted resources of one type in a patient's compartment.</summary>
+    Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default);
+
+    /// <summary>True when the database answers and its schema is current.</summary>
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using FhirMbb.Core.Serialization;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Api.Tests.Infrastructure;
+
+/// <summary>Small builders and HTTP helpers so tests read as the interaction they exercise.</summary>
+public static class FhirTest
+{
+    public const string JsonType = "application/fhir+json";
+    public const string XmlType = "application/fhir+xml";
+
+    public static Observation PainScore(string patientId = "p1", int score = 6) => new()
+    {
+        Status = ObservationStatus.Final,
+        Code = new CodeableConcept("http://loinc.org", "72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported"),
+        Subject = new ResourceReference($"Patient/{patientId}"),
+        Effective = new FhirDateTime("2026-11-01T09:30:00Z"),
+        Value = new Integer(score),
+    };
+
+    public static Procedure Procedure(string patientId = "p1") => new()
+    {
+        Status = EventStatus.Completed,
+        Subject = new ResourceReference($"Patient/{patientId}"),
+        Code = new CodeableConcept("http://www.ama-assn.org/go/cpt", "64493"),
+        Performed = new FhirDateTime("2026-11-01T09:00:00Z"),
+    };
+
+    public static Patient Patient(string family = "Doe") => new()
+    {
+        Name = [new HumanName { Family = family, Given = ["Jane"] }],
+        Gender = AdministrativeGender.Female,
+    };
+
+    public static HttpContent Json(Resource resource) => Json(FhirSerialization.Shared.ToJsonString(resource));
+
+    public static HttpContent Json(string json)
+    {
+        var content = new StringContent(json, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue(JsonType);
+        return content;
+    }
+
+    public static HttpContent Xml(Resource resource)
+    {
+        var content = new ByteArrayContent(FhirSerialization.Shared.ToXmlBytes(resource));
+        content.Headers.ContentType = new MediaTypeHeaderValue(XmlType);
+        return content;
+    }
+
+    public static async Task<T> ReadAs<T>(this HttpResponseMessage response) where T : Resource
+    {
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        var resource = mediaType == XmlType
+            ? FhirSerialization.Shared.ParseXml(bytes)
+            : FhirSerialization.Shared.ParseJson(bytes);
+        return Assert.IsAssignableFrom<T>(resource);
+    }
+
+    public static async Task<JsonElement> ReadJson(this HttpResponseMessage response)
+    {
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.Clone();
+    }
+
+    public static async Task<Resource> CreateAsync(this HttpClient client, Resource resource)
+    {
+        var response = await client.PostAsync($"/fhir/{resource.TypeName}", Json(resource));
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return await response.ReadAs<Resource>();
+    }
+
+    /// <summary>Asserts the response is an OperationOutcome with the status given and returns its first diagnostics.</summary>
+    public static async Task<string> AssertOutcome(this HttpResponseMessage response, System.Net.HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        var outcome = await response.ReadAs<OperationOutcome>();
+        Assert.NotEmpty(outcome.Issue);
+        return string.Join(" | ", outcome.Issue.Select(i => i.Diagnostics));
+    }
+
+    public static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null, params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(method, url) { Content = content };
+        foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+        return request;
+    }
+}

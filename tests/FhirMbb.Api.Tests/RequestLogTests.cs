@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using FhirMbb.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FhirMbb.Api.Tests;
+
+public sealed class RequestLogTests(RequestLogTests.LogCapturingFactory factory) : IClassFixture<RequestLogTests.LogCapturingFactory>
+{
+    public sealed class LogCapturingFactory : FhirApiFactory
+    {
+        public ConcurrentQueue<(string Category, IReadOnlyList<KeyValuePair<string, object?>> State)> Entries { get; } = new();
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(new CapturingProvider(Entries)));
+        }
+    }
+
+    private sealed class CapturingProvider(ConcurrentQueue<(string, IReadOnlyList<KeyValuePair<string, object?>>)> sink) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, sink);
+        public void Dispose() { }
+    }
+
+    private sealed class CapturingLogger(string category, ConcurrentQueue<(string, IReadOnlyList<KeyValuePair<string, object?>>)> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (state is IReadOnlyList<KeyValuePair<string, object?>> fields) sink.Enqueue((category, fields));
+        }
+    }
+
+    [Fact]
+    public async Task Each_request_is_logged_with_method_path_status_duration_and_correlation_id()
+    {
+        var client = factory.CreateClient();
+        await client.SendAsync(FhirTest.Request(HttpMethod.Get, "/fhir/Patient/nobody", null, ("X-Correlation-Id", "log-check-1")));
+
+        var entry = factory.Entries.Select(e => e.State.ToDictionary(kv => kv.Key, kv => kv.Value))
+            .Single(fields => fields.TryGetValue("CorrelationId", out var id) && (string?)id == "log-check-1");
+        Assert.Equal("GET", entry["Method"]);
+        Assert.Equal("/fhir/Patient/nobody", entry["Path"]);
+        Assert.Equal(404, entry["Status"]);
+        Assert.IsType<double>(entry["DurationMs"]);
+    }
+}

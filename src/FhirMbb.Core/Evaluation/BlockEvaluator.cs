@@ -136,8 +136,8 @@ public sealed class BlockEvaluator(NerveMap nerveMap)
             .OrderByDescending(s => s.At)
             .FirstOrDefault();
 
-        // Unlinked diary entries belong to this block until the patient's next block.
-        var nextBlockAt = allBlocks.Where(b => b.PerformedAt > performedAt).Min(b => b.PerformedAt);
+        // Unlinked diary entries belong to this block until the patient's next block that actually happened.
+        var nextBlockAt = allBlocks.Where(b => b.IsCompleted && b.PerformedAt > performedAt).Min(b => b.PerformedAt);
         var post = scores
             .Where(s => s.Phase == AssessmentPhase.PostBlock && s.Value is not null && s.At is { } at && at >= performedAt
                 && (s.PartOfProcedureId == block.Id || (s.PartOfProcedureId is null && (nextBlockAt is null || at < nextBlockAt))))

@@ -186,6 +186,22 @@ public sealed class BlockEvaluatorTests
     }
 
     [Fact]
+    public void A_block_that_was_not_done_does_not_cut_the_diary_short()
+    {
+        PainScore[] scores =
+        [
+            new("base", Clinic.Monday.AddMinutes(-30), 8, AssessmentPhase.Baseline, null),
+            new("late", Clinic.Monday.AddHours(2), 2, AssessmentPhase.PostBlock, null),
+        ];
+        var cancelled = Block("b2", Clinic.Monday.AddHours(1)) with { Status = "not-done" };
+
+        var result = Evaluator.Evaluate(new BlockEvidence(Block(), [cancelled], scores, [Indication], []), Single);
+
+        Assert.Equal(EvaluationOutcome.Eligible, result.Outcome);
+        Assert.Contains("late", result.PainScoreIdsUsed);
+    }
+
+    [Fact]
     public void Relief_duration_stops_at_the_first_score_below_threshold()
     {
         PainScore[] scores =

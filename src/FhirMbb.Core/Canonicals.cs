@@ -55,6 +55,12 @@ public static class Canonicals
         public const string FacetJointToMedialBranch = Base + "/ConceptMap/facet-joint-to-medial-branch";
     }
 
+    public static class Identifiers
+    {
+        /// <summary>System of the key that makes re-evaluating a block under a policy update one outcome Observation.</summary>
+        public const string EvaluationKey = Base + "/sid/evaluation-key";
+    }
+
     public static class Operations
     {
         public const string EvaluateBlock = Base + "/OperationDefinition/evaluate-block";

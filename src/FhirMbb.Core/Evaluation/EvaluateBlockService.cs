@@ -1,0 +1,115 @@
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Core.Evaluation;
+
+/// <summary>Where the service reads a patient's clinical record from (the store in production, memory in tests).</summary>
+public interface IBlockEvidenceSource
+{
+    Task<Procedure?> GetProcedureAsync(string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken);
+
+    /// <summary>The patient's pain-score Observations (LOINC 72514-3).</summary>
+    Task<IReadOnlyList<Observation>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken);
+
+    Task<Condition?> GetConditionAsync(string id, CancellationToken cancellationToken);
+}
+
+/// <summary>The answer to one $evaluate-block request: the result and the outcome Observation to persist if asked.</summary>
+public sealed record BlockEvaluationAnswer(EvaluationResult Result, Observation OutcomeObservation)
+{
+    public EvaluationKey Key => EvaluationKey.Of(Result);
+
+    /// <summary>The operation's Parameters; pass the stored Observation's reference when persisted.</summary>
+    public Parameters ToParameters(ResourceReference? storedOutcome = null) => EvaluationParameters.From(Result, storedOutcome);
+}
+
+/// <summary>
+/// Gathers a block's evidence from the store and runs the engine. Errors the client must fix are
+/// typed <see cref="FhirOperationException"/>s; clinical "no" answers are ordinary results.
+/// </summary>
+public sealed class EvaluateBlockService(
+    IBlockEvidenceSource source,
+    BlockPolicyCatalog policies,
+    BlockEvaluator evaluator,
+    ClinicalFactReader facts,
+    TimeProvider? clock = null)
+{
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+
+    /// <summary>Instance level: <c>Procedure/[id]/$evaluate-block</c>.</summary>
+    public async Task<BlockEvaluationAnswer> EvaluateProcedureAsync(string procedureId, string? policyCode, CancellationToken cancellationToken = default)
+    {
+        var policy = policies.Get(policyCode);
+        var procedure = await source.GetProcedureAsync(procedureId, cancellationToken)
+            ?? throw new ProcedureNotFoundException($"Procedure/{procedureId} not found.");
+        if (!ClinicalFactReader.IsMedialBranchBlock(procedure))
+            throw new NotAMedialBranchBlockException(procedureId);
+        return await EvaluateAsync(procedure, policy, cancellationToken);
+    }
+
+    /// <summary>Type level: <c>Procedure/$evaluate-block?patient=...</c> evaluates the patient's latest block.</summary>
+    public async Task<BlockEvaluationAnswer> EvaluatePatientAsync(string? patient, string? policyCode, CancellationToken cancellationToken = default)
+    {
+        var policy = policies.Get(policyCode);
+        var patientId = string.IsNullOrWhiteSpace(patient)
+            ? throw new PatientParameterMissingException()
+            : ClinicalFactReader.IdOf(new ResourceReference(patient.Trim()), "Patient") ?? throw new PatientParameterMissingException();
+
+        var blocks = (await source.GetPatientProceduresAsync(patientId, cancellationToken))
+            .Where(ClinicalFactReader.IsMedialBranchBlock)
+            .Select(p => (Procedure: p, Fact: ClinicalFactReader.ReadBlock(p)))
+            .ToList();
+        // Prefer the latest completed block; fall back to any block so "not completed" is reported, not hidden.
+        var latest = blocks.Where(b => b.Fact.IsCompleted).OrderByDescending(b => b.Fact.PerformedAt).Select(b => b.Procedure).FirstOrDefault()
+            ?? blocks.OrderByDescending(b => b.Fact.PerformedAt).Select(b => b.Procedure).FirstOrDefault()
+            ?? throw new ProcedureNotFoundException($"Patient/{patientId} has no medial branch block.");
+        return await EvaluateAsync(latest, policy, cancellationToken);
+    }
+
+    private async Task<BlockEvaluationAnswer> EvaluateAsync(Procedure procedure, BlockPolicy policy, CancellationToken cancellationToken)
+    {
+        var index = ClinicalFactReader.ReadBlock(procedure);
+        var evidence = index.PatientId is { } patientId
+            ? await GatherAsync(index, patientId, cancellationToken)
+            : await GatherWithoutPatientAsync(index, cancellationToken);
+
+        var result = evaluator.Evaluate(evidence, policy);
+        return new BlockEvaluationAnswer(result, BlockOutcomeObservation.Build(result, _clock.GetUtcNow()));
+    }
+
+    private async Task<BlockEvidence> GatherAsync(MedialBranchBlock index, string patientId, CancellationToken cancellationToken)
+    {
+        var otherBlocks = (await source.GetPatientProceduresAsync(patientId, cancellationToken))
+            .Where(p => p.Id != index.Id && ClinicalFactReader.IsMedialBranchBlock(p))
+            .Select(ClinicalFactReader.ReadBlock)
+            .ToList();
+        var scores = (await source.GetPatientPainScoresAsync(patientId, cancellationToken))
+            .Where(o => ClinicalFactReader.IsPainScore(o) && ClinicalFactReader.IsUsablePainScore(o))
+            .Select(ClinicalFactReader.ReadPainScore)
+            .ToList();
+        var conditions = (await source.GetPatientConditionsAsync(patientId, cancellationToken)).ToList();
+
+        var indications = new List<PainCondition>();
+        foreach (var id in index.IndicationIds)
+        {
+            var condition = conditions.FirstOrDefault(c => c.Id == id) ?? await source.GetConditionAsync(id, cancellationToken);
+            if (condition is not null)
+                indications.Add(facts.ReadCondition(condition));
+        }
+        var others = conditions.Where(c => !index.IndicationIds.Contains(c.Id ?? "")).Select(facts.ReadCondition).ToList();
+        return new BlockEvidence(index, otherBlocks, scores, indications, others);
+    }
+
+    // A block without a subject cannot reach the diary; the engine then reports what is missing.
+    private async Task<BlockEvidence> GatherWithoutPatientAsync(MedialBranchBlock index, CancellationToken cancellationToken)
+    {
+        var indications = new List<PainCondition>();
+        foreach (var id in index.IndicationIds)
+            if (await source.GetConditionAsync(id, cancellationToken) is { } condition)
+                indications.Add(facts.ReadCondition(condition));
+        return new BlockEvidence(index, [], [], indications, []);
+    }
+}

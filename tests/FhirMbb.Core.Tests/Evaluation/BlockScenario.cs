@@ -1,7 +1,6 @@
 using FhirMbb.Core;
 using FhirMbb.Core.Evaluation;
 using Hl7.Fhir.Model;
-using Task = System.Threading.Tasks.Task;
 
 namespace FhirMbb.Core.Tests.Evaluation;
 

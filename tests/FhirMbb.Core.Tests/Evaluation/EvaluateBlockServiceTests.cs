@@ -13,7 +13,7 @@ public sealed class EvaluateBlockServiceTests
 
         var error = await Assert.ThrowsAsync<ProcedureNotFoundException>(() => service.EvaluateProcedureAsync("missing", null));
 
-        Assert.Equal((404, "not-found"), (error.Status, error.IssueCode));
+        Assert.Equal((404, Hl7.Fhir.Model.OperationOutcome.IssueType.NotFound), (error.Status, error.IssueType));
     }
 
     [Fact]

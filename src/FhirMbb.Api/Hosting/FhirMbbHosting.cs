@@ -1,9 +1,11 @@
 using FhirMbb.Api.Endpoints;
 using FhirMbb.Api.Http;
+using FhirMbb.Core.Bundles;
 using FhirMbb.Core.Rest;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using FhirMbb.Data.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace FhirMbb.Api.Hosting;
 
@@ -27,7 +29,15 @@ public static class FhirMbbHosting
         services.AddSingleton<FhirRequestReader>();
         services.AddSingleton<FhirResponses>();
         services.AddSingleton<BundleWriter>();
-        services.AddSingleton<CapabilityStatementBuilder>();
+        services.AddSingleton(sp => new BundleService(
+            sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<FhirServerOptions>>().Value.MaxBundleEntries));
+        services.AddSingleton(sp =>
+        {
+            var builder = new CapabilityStatementBuilder();
+            builder.Contribute(BundleEndpoints.Describe);
+            return builder;
+        });
         return builder;
     }
 
@@ -42,6 +52,7 @@ public static class FhirMbbHosting
         fhir.MapMetadataEndpoints();
         fhir.MapHistoryEndpoints();
         fhir.MapResourceEndpoints();
+        fhir.MapBundleEndpoints();
         return app;
     }
 

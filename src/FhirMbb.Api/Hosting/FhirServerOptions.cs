@@ -12,6 +12,9 @@ public sealed class FhirServerOptions
     public int DefaultPageSize { get; set; } = 20;
 
     public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>Most entries a batch or transaction may carry; more gets 400.</summary>
+    public int MaxBundleEntries { get; set; } = 10_000;
 }
 
 /// <summary>Settings under the "Storage" section.</summary>

@@ -17,7 +17,9 @@ public sealed record BundleEntry(
     string? ResponseStatus = null,
     string? ResponseEtag = null,
     DateTimeOffset? ResponseLastModified = null,
-    string? SearchMode = null);
+    string? SearchMode = null,
+    string? ResponseLocation = null,
+    ReadOnlyMemory<byte> ResponseOutcomeJson = default);
 
 public sealed record BundlePage(string Type, long? Total, IReadOnlyList<BundleLink> Links, IReadOnlyList<BundleEntry> Entries);
 
@@ -100,9 +102,15 @@ public sealed class BundleWriter(FhirSerialization serialization)
                 {
                     w.WriteStartObject("response");
                     w.WriteString("status", entry.ResponseStatus);
+                    if (entry.ResponseLocation is not null) w.WriteString("location", entry.ResponseLocation);
                     if (entry.ResponseEtag is not null) w.WriteString("etag", entry.ResponseEtag);
                     if (entry.ResponseLastModified is { } modified)
                         w.WriteString("lastModified", modified.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+                    if (!entry.ResponseOutcomeJson.IsEmpty)
+                    {
+                        w.WritePropertyName("outcome");
+                        w.WriteRawValue(entry.ResponseOutcomeJson.Span, skipInputValidation: true);
+                    }
                     w.WriteEndObject();
                 }
                 w.WriteEndObject();
@@ -131,7 +139,14 @@ public sealed class BundleWriter(FhirSerialization serialization)
             if (entry.RequestMethod is not null)
                 component.Request = new Bundle.RequestComponent { Method = Enum.Parse<Bundle.HTTPVerb>(entry.RequestMethod, ignoreCase: true), Url = entry.RequestUrl };
             if (entry.ResponseStatus is not null)
-                component.Response = new Bundle.ResponseComponent { Status = entry.ResponseStatus, Etag = entry.ResponseEtag, LastModified = entry.ResponseLastModified };
+                component.Response = new Bundle.ResponseComponent
+                {
+                    Status = entry.ResponseStatus,
+                    Location = entry.ResponseLocation,
+                    Etag = entry.ResponseEtag,
+                    LastModified = entry.ResponseLastModified,
+                    Outcome = entry.ResponseOutcomeJson.IsEmpty ? null : serialization.ParseJson(entry.ResponseOutcomeJson.Span),
+                };
             bundle.Entry.Add(component);
         }
         return bundle;

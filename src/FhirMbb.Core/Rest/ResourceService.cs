@@ -118,15 +118,27 @@ public sealed class ResourceService(
 
     private async Task<StoredResource?> WriteVersionAsync(Resource resource, int version, int? expected, CancellationToken ct)
     {
-        var now = TruncateToMilliseconds(clock.GetUtcNow());
+        var write = PrepareVersion(resource, version, expected, clock.GetUtcNow());
+        return await store.TryWriteAsync(write, ct) ? Stored(write) : null;
+    }
+
+    /// <summary>Stamps the version onto the resource and serializes it once: the bytes stored are the bytes served.</summary>
+    public ResourceWrite PrepareVersion(Resource resource, int version, int? expected, DateTimeOffset now)
+    {
+        now = TruncateToMilliseconds(now);
         resource.Meta ??= new Meta();
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = now;
         var json = serialization.ToJsonBytes(resource);
-        var write = new ResourceWrite(resource.TypeName, resource.Id!, version, expected, now, json, PatientCompartment.PatientIdOf(resource));
-        if (!await store.TryWriteAsync(write, ct)) return null;
-        return new StoredResource(write.Type, write.Id, version, now, Deleted: false, json, Sequence: 0);
+        return new ResourceWrite(resource.TypeName, resource.Id!, version, expected, now, json, PatientCompartment.PatientIdOf(resource));
     }
+
+    /// <summary>What a write looks like once stored, before the store has been asked again.</summary>
+    public static StoredResource Stored(ResourceWrite write) =>
+        new(write.Type, write.Id, write.Version, write.LastUpdated, write.IsDelete, write.Json ?? ReadOnlyMemory<byte>.Empty, Sequence: 0);
+
+    /// <summary>Runs every registered write check (profile validation among them) on a resource about to be stored.</summary>
+    public ValueTask CheckBeforeWriteAsync(Resource resource, CancellationToken ct) => CheckAsync(resource, ct);
 
     private async ValueTask CheckAsync(Resource resource, CancellationToken ct)
     {

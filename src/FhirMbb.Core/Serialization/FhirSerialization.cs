@@ -15,6 +15,8 @@ namespace FhirMbb.Core.Serialization;
 public sealed class FhirSerialization
 {
     private readonly FhirJsonDeserializer _json = new(new DeserializerSettings());
+    // Stored JSON was parsed strictly on its way in; reading it back need not check it again.
+    private readonly FhirJsonDeserializer _stored = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
     private readonly FhirXmlDeserializer _xml = new(new DeserializerSettings());
     private readonly BaseFhirJsonSerializer _jsonWriter = new(ModelInfo.ModelInspector);
     private readonly BaseFhirXmlSerializer _xmlWriter = new(ModelInfo.ModelInspector);
@@ -47,6 +49,14 @@ public sealed class FhirSerialization
         if (!ok || resource is null)
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {Describe(issues)}");
         return resource;
+    }
+
+    /// <summary>Reads JSON this server stored itself, without re-checking what was checked on write.</summary>
+    public Resource ParseStored(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8);
+        if (_stored.TryDeserializeResource(ref reader, out var resource, out var issues) && resource is not null) return resource;
+        throw new InvalidOperationException($"Stored JSON no longer parses: {Describe(issues)}");
     }
 
     /// <summary>Parses an XML resource strictly; any error is a 400 carrying the parser's message.</summary>

@@ -41,6 +41,12 @@ public interface IResourceStore
     /// <summary>Stores the version atomically; false when <see cref="ResourceWrite.ExpectedVersion"/> no longer holds.</summary>
     Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores every version in one database transaction, or none of them. Returns -1 on success, else
+    /// the index of the first write whose <see cref="ResourceWrite.ExpectedVersion"/> no longer held.
+    /// </summary>
+    Task<int> TryWriteAllAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken = default);
+
     /// <summary>Versions newest first, across one resource, one type, or the whole server.</summary>
     Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default);
 

@@ -59,49 +59,60 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         return row?.ToStored();
     }
 
-    public async Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default)
+    public async Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default) =>
+        await TryWriteAllAsync([write], cancellationToken) < 0;
+
+    public async Task<int> TryWriteAllAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken = default)
     {
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             using var transaction = _writer.BeginTransaction(deferred: false);
-            var seq = _writer.ExecuteScalar<long>("""
-                INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
-                VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json)
-                ON CONFLICT (type, id, version) DO NOTHING
-                RETURNING seq
-                """,
-                new
-                {
-                    write.Type, write.Id, write.Version,
-                    LastUpdated = write.LastUpdated.ToUnixTimeMilliseconds(),
-                    Deleted = write.IsDelete ? 1 : 0,
-                    write.Json,
-                }, transaction);
-            if (seq == 0) return false;
-
-            int changed = write.ExpectedVersion is { } expected
-                ? _writer.Execute("""
-                    UPDATE resource SET version = @Version, seq = @seq, deleted = @Deleted,
-                        patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
-                    WHERE type = @Type AND id = @Id AND version = @expected
-                    """,
-                    new { write.Type, write.Id, write.Version, seq, Deleted = write.IsDelete ? 1 : 0, write.PatientId, expected }, transaction)
-                : _writer.Execute("""
-                    INSERT INTO resource (type, id, version, seq, deleted, patient_id)
-                    VALUES (@Type, @Id, @Version, @seq, 0, @PatientId)
-                    ON CONFLICT (type, id) DO NOTHING
-                    """,
-                    new { write.Type, write.Id, write.Version, seq, write.PatientId }, transaction);
-            if (changed == 0) return false; // disposing the transaction rolls the version row back
-
+            for (var i = 0; i < writes.Count; i++)
+            {
+                // Disposing the transaction without commit rolls back every version written before the conflict.
+                if (!WriteOne(writes[i], transaction)) return i;
+            }
             transaction.Commit();
-            return true;
+            return -1;
         }
         finally
         {
             _writeLock.Release();
         }
+    }
+
+    private bool WriteOne(ResourceWrite write, SqliteTransaction transaction)
+    {
+        var seq = _writer.ExecuteScalar<long>("""
+            INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json)
+            ON CONFLICT (type, id, version) DO NOTHING
+            RETURNING seq
+            """,
+            new
+            {
+                write.Type, write.Id, write.Version,
+                LastUpdated = write.LastUpdated.ToUnixTimeMilliseconds(),
+                Deleted = write.IsDelete ? 1 : 0,
+                write.Json,
+            }, transaction);
+        if (seq == 0) return false;
+
+        var changed = write.ExpectedVersion is { } expected
+            ? _writer.Execute("""
+                UPDATE resource SET version = @Version, seq = @seq, deleted = @Deleted,
+                    patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
+                WHERE type = @Type AND id = @Id AND version = @expected
+                """,
+                new { write.Type, write.Id, write.Version, seq, Deleted = write.IsDelete ? 1 : 0, write.PatientId, expected }, transaction)
+            : _writer.Execute("""
+                INSERT INTO resource (type, id, version, seq, deleted, patient_id)
+                VALUES (@Type, @Id, @Version, @seq, 0, @PatientId)
+                ON CONFLICT (type, id) DO NOTHING
+                """,
+                new { write.Type, write.Id, write.Version, seq, write.PatientId }, transaction);
+        return changed > 0;
     }
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)

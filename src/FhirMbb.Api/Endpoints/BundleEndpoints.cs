@@ -1,0 +1,47 @@
+using FhirMbb.Api.Http;
+using FhirMbb.Core;
+using FhirMbb.Core.Bundles;
+using FhirMbb.Core.Serialization;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Api.Endpoints;
+
+/// <summary><c>POST [base]</c> with a batch or transaction Bundle.</summary>
+public static class BundleEndpoints
+{
+    public static RouteGroupBuilder MapBundleEndpoints(this RouteGroupBuilder fhir)
+    {
+        fhir.MapPost("", Process);
+        return fhir;
+    }
+
+    public static void Describe(CapabilityStatement statement)
+    {
+        var rest = statement.Rest[0];
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Transaction });
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch });
+    }
+
+    private static async Task Process(HttpContext context, BundleService bundles, FhirRequestReader reader, BundleWriter writer, FhirSerialization serialization)
+    {
+        FhirNegotiation.ResponseFormat(context);
+        var body = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
+        if (body is not Bundle bundle)
+            throw FhirOperationException.BadRequest($"POST to the base takes a Bundle, not a {body.TypeName}");
+
+        var result = await bundles.ProcessAsync(bundle, context.RequestAborted);
+
+        var baseUrl = FhirResponses.BaseUrl(context.Request);
+        var prefer = PreferHeader.Return(context.Request);
+        var entries = result.Entries.Select(e => new BundleEntry(
+            FullUrl: e.Stored is { Deleted: false } s ? $"{baseUrl}/{s.Type}/{s.Id}" : null,
+            ResourceJson: e.Stored is { Deleted: false } && (prefer == PreferReturn.Representation || e.Location is null) ? e.Stored.Json : default,
+            ResponseStatus: e.Status,
+            ResponseLocation: e.Location,
+            ResponseEtag: e.Stored is { } stored ? FhirResponses.ETag(stored.Version) : null,
+            ResponseLastModified: e.Stored?.LastUpdated,
+            ResponseOutcomeJson: e.Outcome is null ? default : serialization.ToJsonBytes(e.Outcome))).ToList();
+        var type = result.Type == Bundle.BundleType.TransactionResponse ? "transaction-response" : "batch-response";
+        await writer.WriteAsync(context, new BundlePage(type, null, [], entries));
+    }
+}

@@ -1,0 +1,87 @@
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Core.Bundles;
+
+/// <summary>One entry of a batch or transaction, with its request URL taken apart.</summary>
+public sealed record BundleEntryRequest(
+    int Index,
+    string? FullUrl,
+    Bundle.HTTPVerb Method,
+    string Type,
+    string? Id,
+    string? VersionId,
+    string? Query,
+    Resource? Resource,
+    int? IfMatch)
+{
+    /// <summary>"entry 3 (urn:uuid:...)": how an OperationOutcome names the entry that failed.</summary>
+    public string Label => FullUrl is null ? $"entry {Index}" : $"entry {Index} ({FullUrl})";
+
+    public string? Target => Id is null ? null : $"{Type}/{Id}";
+
+    public static BundleEntryRequest Parse(int index, Bundle.EntryComponent entry)
+    {
+        var label = entry.FullUrl is null ? $"entry {index}" : $"entry {index} ({entry.FullUrl})";
+        var request = entry.Request ?? throw FhirOperationException.BadRequest($"{label} has no request");
+        var method = request.Method ?? throw FhirOperationException.BadRequest($"{label} has no request.method");
+        var url = request.Url;
+        if (string.IsNullOrWhiteSpace(url)) throw FhirOperationException.BadRequest($"{label} has no request.url");
+
+        string? query = null;
+        var questionMark = url.IndexOf('?');
+        if (questionMark >= 0)
+        {
+            query = url[(questionMark + 1)..];
+            url = url[..questionMark];
+        }
+        var segments = url.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        // An absolute URL is read from its end: [..]/Type[/id[/_history/vid]].
+        var typeAt = Array.FindLastIndex(segments, s => Rest.ResourceTypes.IsWritable(s));
+        if (typeAt < 0)
+            throw FhirOperationException.NotFound($"{label}: '{request.Url}' does not name a resource type this server supports");
+        var type = segments[typeAt];
+        var rest = segments[(typeAt + 1)..];
+        string? id = rest.Length >= 1 ? rest[0] : null;
+        string? versionId = rest.Length == 3 && rest[1] == "_history" ? rest[2] : null;
+        if (rest.Length is 2 or > 3 || (rest.Length == 3 && versionId is null))
+            throw FhirOperationException.BadRequest($"{label}: '{request.Url}' is not a URL this server answers in a bundle");
+        if (id is not null && !Rest.FhirId.IsValid(id))
+            throw FhirOperationException.BadRequest($"{label}: '{id}' is not a valid FHIR id");
+
+        int? ifMatch = null;
+        if (!string.IsNullOrWhiteSpace(request.IfMatch))
+        {
+            var raw = request.IfMatch.Trim();
+            if (raw.StartsWith("W/", StringComparison.OrdinalIgnoreCase)) raw = raw[2..];
+            ifMatch = int.TryParse(raw.Trim('"'), out var v) && v > 0
+                ? v
+                : throw FhirOperationException.BadRequest($"{label}: ifMatch '{request.IfMatch}' does not name a version");
+        }
+
+        var resource = entry.Resource;
+        switch (method)
+        {
+            case Bundle.HTTPVerb.POST when resource is null:
+            case Bundle.HTTPVerb.PUT when resource is null:
+                throw FhirOperationException.BadRequest($"{label}: a {method} needs a resource");
+            case Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT when resource!.TypeName != type:
+                throw FhirOperationException.BadRequest($"{label}: the resource is a {resource.TypeName} but the URL is for {type}");
+            case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is null && query is null:
+                throw FhirOperationException.BadRequest($"{label}: a {method} needs Type/id in its URL");
+            case Bundle.HTTPVerb.PUT when id is not null && resource!.Id != id:
+                throw FhirOperationException.BadRequest($"{label}: the resource id '{resource.Id}' differs from the URL's '{id}'");
+            case Bundle.HTTPVerb.PATCH or Bundle.HTTPVerb.HEAD:
+                throw new FhirOperationException(405, OperationOutcome.IssueType.NotSupported, $"{label}: {method} is not supported in bundles");
+        }
+        return new BundleEntryRequest(index, entry.FullUrl, method, type, id, versionId, query, resource, ifMatch);
+    }
+}
+
+/// <summary>The response of one entry.</summary>
+public sealed record BundleEntryResult(
+    string Status,
+    string? Location = null,
+    Storage.StoredResource? Stored = null,
+    OperationOutcome? Outcome = null);
+
+public sealed record BundleResult(Bundle.BundleType Type, IReadOnlyList<BundleEntryResult> Entries);

@@ -1,0 +1,186 @@
+using System.Net;
+using FhirMbb.Api.Tests.Infrastructure;
+using FhirMbb.Core.Serialization;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Api.Tests;
+
+public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiFactory>
+{
+    private readonly HttpClient _client = factory.CreateClient();
+
+    private static Bundle.EntryComponent Post(Resource resource, string fullUrl) => new()
+    {
+        FullUrl = fullUrl,
+        Resource = resource,
+        Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = resource.TypeName },
+    };
+
+    private static string Urn() => "urn:uuid:" + Guid.NewGuid();
+
+    private static Bundle Transaction(params Bundle.EntryComponent[] entries) => new() { Type = Bundle.BundleType.Transaction, Entry = [.. entries] };
+
+    private async Task<int> CountAsync(string type) =>
+        (await (await _client.GetAsync($"/fhir/{type}/_history?_count=1000")).ReadAs<Bundle>()).Entry.Count;
+
+    [Fact]
+    public async Task A_transaction_stores_every_entry_and_points_urn_uuid_references_at_the_new_ids()
+    {
+        var patientUrl = "urn:uuid:" + Guid.NewGuid();
+        var scoreUrl = "urn:uuid:" + Guid.NewGuid();
+        var bundle = Transaction(Post(FhirTest.PainScore(), scoreUrl), Post(FhirTest.Patient("Urn"), patientUrl));
+        ((Observation)bundle.Entry[0].Resource).Subject = new ResourceReference(patientUrl);
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        Assert.Equal(Bundle.BundleType.TransactionResponse, answer.Type);
+        Assert.All(answer.Entry, e => Assert.StartsWith("201", e.Response.Status));
+        var patientId = answer.Entry[1].Response.Location.Split('/')[1];
+        var scoreLocation = answer.Entry[0].Response.Location;
+        var score = await (await _client.GetAsync($"/fhir/{scoreLocation}")).ReadAs<Observation>();
+        Assert.Equal($"Patient/{patientId}", score.Subject.Reference);
+    }
+
+    [Fact]
+    public async Task A_transaction_with_a_bad_entry_in_the_middle_changes_nothing_and_names_the_entry()
+    {
+        var before = await CountAsync("Patient");
+        var badUrl = Urn();
+        var bad = Post(FhirTest.Patient(), badUrl);
+        bad.Request.Url = "Observation"; // body and URL disagree
+        var bundle = Transaction(Post(FhirTest.Patient("First"), Urn()), bad, Post(FhirTest.Patient("Third"), Urn()));
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        var message = await response.AssertOutcome(HttpStatusCode.BadRequest);
+        Assert.Contains($"entry 1 ({badUrl})", message);
+        Assert.Equal(before, await CountAsync("Patient"));
+    }
+
+    [Fact]
+    public async Task A_stale_if_match_fails_the_whole_transaction_with_412()
+    {
+        var existing = await _client.CreateAsync(FhirTest.Patient());
+        await _client.PutAsync($"/fhir/Patient/{existing.Id}", FhirTest.Json(existing));
+        var before = await CountAsync("Observation");
+        var update = new Bundle.EntryComponent
+        {
+            Resource = existing,
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.PUT, Url = $"Patient/{existing.Id}", IfMatch = "W/\"1\"" },
+        };
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(Transaction(Post(FhirTest.PainScore(), Urn()), update)));
+
+        var message = await response.AssertOutcome(HttpStatusCode.PreconditionFailed);
+        Assert.Contains("entry 1", message);
+        Assert.Equal(before, await CountAsync("Observation"));
+    }
+
+    [Fact]
+    public async Task Duplicate_full_urls_or_two_entries_on_one_resource_are_400()
+    {
+        var same = Urn();
+        var duplicateUrls = Transaction(Post(FhirTest.Patient(), same), Post(FhirTest.Patient(), same));
+        await (await _client.PostAsync("/fhir", FhirTest.Json(duplicateUrls))).AssertOutcome(HttpStatusCode.BadRequest);
+
+        var patient = FhirTest.Patient();
+        patient.Id = "twice";
+        Bundle.EntryComponent Put() => new() { Resource = patient, Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.PUT, Url = "Patient/twice" } };
+        var message = await (await _client.PostAsync("/fhir", FhirTest.Json(Transaction(Put(), Put())))).AssertOutcome(HttpStatusCode.BadRequest);
+        Assert.Contains("Patient/twice", message);
+    }
+
+    [Fact]
+    public async Task A_batch_answers_each_entry_on_its_own()
+    {
+        var existing = await _client.CreateAsync(FhirTest.Patient());
+        var bundle = new Bundle
+        {
+            Type = Bundle.BundleType.Batch,
+            Entry =
+            [
+                Post(FhirTest.Patient("Good"), Urn()),
+                new() { Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.GET, Url = "Patient/nobody-here" } },
+                new() { Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.GET, Url = $"Patient/{existing.Id}" } },
+                new() { Resource = FhirTest.PainScore(), Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" } },
+                new() { Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.DELETE, Url = $"Patient/{existing.Id}" } },
+            ],
+        };
+
+        var answer = await (await _client.PostAsync("/fhir", FhirTest.Json(bundle))).ReadAs<Bundle>();
+
+        Assert.Equal(Bundle.BundleType.BatchResponse, answer.Type);
+        Assert.Equal(["201", "404", "200", "400", "204"], answer.Entry.Select(e => e.Response.Status[..3]));
+        Assert.IsType<OperationOutcome>(answer.Entry[1].Response.Outcome);
+        Assert.Equal(existing.Id, answer.Entry[2].Resource.Id);
+        await (await _client.GetAsync($"/fhir/Patient/{existing.Id}")).AssertOutcome(HttpStatusCode.Gone);
+    }
+
+    [Fact]
+    public async Task Gets_in_a_transaction_see_its_writes()
+    {
+        var patient = FhirTest.Patient("Seen");
+        patient.Id = "seen-" + Guid.NewGuid().ToString("N")[..8];
+        var bundle = Transaction(
+            new Bundle.EntryComponent { Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.GET, Url = $"Patient/{patient.Id}" } },
+            new Bundle.EntryComponent { Resource = patient, Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.PUT, Url = $"Patient/{patient.Id}" } });
+
+        var answer = await (await _client.PostAsync("/fhir", FhirTest.Json(bundle))).ReadAs<Bundle>();
+
+        Assert.Equal("200 OK", answer.Entry[0].Response.Status);
+        Assert.Equal("Seen", ((Patient)answer.Entry[0].Resource).Name[0].Family);
+        Assert.StartsWith("201", answer.Entry[1].Response.Status);
+    }
+
+    [Fact]
+    public async Task Prefer_return_minimal_leaves_the_resources_out()
+    {
+        var request = FhirTest.Request(HttpMethod.Post, "/fhir", FhirTest.Json(Transaction(Post(FhirTest.Patient(), Urn()))), ("Prefer", "return=minimal"));
+        var answer = await (await _client.SendAsync(request)).ReadAs<Bundle>();
+        Assert.Null(answer.Entry[0].Resource);
+        Assert.NotNull(answer.Entry[0].Response.Location);
+    }
+
+    [Fact]
+    public async Task Something_other_than_a_batch_or_transaction_is_400()
+    {
+        await (await _client.PostAsync("/fhir", FhirTest.Json(new Bundle { Type = Bundle.BundleType.Collection }))).AssertOutcome(HttpStatusCode.BadRequest);
+        await (await _client.PostAsync("/fhir", FhirTest.Json(FhirTest.Patient()))).AssertOutcome(HttpStatusCode.BadRequest);
+    }
+}
+
+/// <summary>Every Synthea bundle loads as a transaction, and each Observation ends up pointing at its own bundle's Patient.</summary>
+public sealed class SyntheaTransactionTests(FhirApiFactory factory) : IClassFixture<FhirApiFactory>
+{
+    [Fact]
+    public async Task Every_synthea_bundle_loads_and_observations_point_at_the_patient_of_their_bundle()
+    {
+        var client = factory.CreateClient();
+        var files = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "data", "synthea-r4"), "patient-*.json").Order().ToList();
+        Assert.Equal(60, files.Count);
+        var loaded = 0;
+        foreach (var file in files)
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            var content = new ByteArrayContent(bytes);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(FhirTest.JsonType);
+            var response = await client.SendAsync(FhirTest.Request(HttpMethod.Post, "/fhir", content, ("Prefer", "return=minimal")));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{Path.GetFileName(file)}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var answer = await response.ReadAs<Bundle>();
+            var source = (Bundle)FhirSerialization.Shared.ParseJson(bytes);
+            Assert.Equal(source.Entry.Count, answer.Entry.Count);
+            loaded += answer.Entry.Count;
+
+            var patientId = answer.Entry.Select(e => e.Response.Location).Single(l => l.StartsWith("Patient/")).Split('/')[1];
+            var observationLocations = answer.Entry.Select(e => e.Response.Location).Where(l => l.StartsWith("Observation/")).Take(5);
+            foreach (var location in observationLocations)
+            {
+                var observation = await (await client.GetAsync($"/fhir/{location}")).ReadAs<Observation>();
+                Assert.Equal($"Patient/{patientId}", observation.Subject.Reference);
+            }
+        }
+        Assert.Equal(10_359, loaded);
+    }
+}

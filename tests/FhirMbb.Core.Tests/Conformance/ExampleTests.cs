@@ -15,9 +15,10 @@ public sealed class ExampleTests(ValidatorFixture fixture)
     [MemberData(nameof(ExampleFiles))]
     public async System.Threading.Tasks.Task Every_example_validates_as_its_file_name_says(string fileName)
     {
-        var resource = FhirJson.Parse(File.ReadAllText(Path.Combine(fixture.Directories.Examples, fileName)));
+        var parsed = FhirJson.TryParseForValidation(File.ReadAllText(Path.Combine(fixture.Directories.Examples, fileName)), out var resource, out var syntaxErrors);
+        Assert.True(parsed, string.Join("; ", syntaxErrors));
 
-        var outcome = await fixture.Validator.ValidateAsync(resource, ProfileOf(fileName));
+        var outcome = await fixture.Validator.ValidateAsync(resource!, ProfileOf(fileName));
 
         var expectValid = fileName.Contains("-valid", StringComparison.Ordinal);
         Assert.True(expectValid == ProfileValidator.IsValid(outcome), $"{fileName}: {Describe(outcome)}");

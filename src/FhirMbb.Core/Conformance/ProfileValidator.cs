@@ -122,7 +122,8 @@ public sealed class ProfileValidator
     private async Task<Engine> BuildAsync()
     {
         var clock = Stopwatch.StartNew();
-        var ours = _catalog.Resources.ToList();
+        // Copies: the generator fills in snapshots of the extensions it meets, and the catalog must keep serving the files as written.
+        var ours = _catalog.Resources.Select(r => (Resource)r.DeepCopy()).ToList();
         var differentials = CoreSpecification.With(new InMemoryResourceResolver(ours));
         var snapshots = await ProfileSnapshots.GenerateAsync(ours.OfType<StructureDefinition>(), differentials).ConfigureAwait(false);
         var broken = snapshots.Where(s => s.Errors.Any()).ToList();

@@ -133,7 +133,7 @@ public sealed class ProfileValidator
 
         var withSnapshots = ours.Where(r => r is not StructureDefinition).Concat(snapshots.Select(s => (Resource)s.Profile)).ToList();
         var resolver = new CachedResolver(CoreSpecification.With(new InMemoryResourceResolver(withSnapshots)));
-        var terminology = new LocalTerminologyService(resolver, ValueSetExpanderSettings.CreateDefault());
+        var terminology = new CachedCodeValidation(new LocalTerminologyService(resolver, ValueSetExpanderSettings.CreateDefault()));
         var settings = new ValidationSettings
         {
             // Without this, a required binding the local service cannot decide passes with a mere warning.

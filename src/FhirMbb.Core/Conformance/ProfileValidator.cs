@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using Firely.Fhir.Validation;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Specification.Source;
+using Hl7.Fhir.Specification.Terminology;
+using Task = System.Threading.Tasks.Task;
+
+namespace FhirMbb.Core.Conformance;
+
+/// <summary>
+/// Validates resources against the core spec and our profiles with Firely.Fhir.Validation, fully
+/// offline. One shared instance per process: building it (core zip, snapshots, compiled schemas)
+/// takes seconds, so hosts call <see cref="WarmUpAsync"/> in the background and report <see cref="IsWarm"/>.
+/// Thread-safe: the Firely validator and the cached resolvers are shared read-only after warm-up.
+/// </summary>
+public sealed class ProfileValidator
+{
+    private readonly ConformanceCatalog _catalog;
+    private readonly Lazy<Task<Engine>> _engine;
+
+    public ProfileValidator(ConformanceCatalog catalog)
+    {
+        _catalog = catalog;
+        _engine = new Lazy<Task<Engine>>(() => Task.Run(BuildAsync), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public ConformanceCatalog Catalog => _catalog;
+
+    /// <summary>True once the validator is built and every profile has been compiled by a first validation.</summary>
+    public bool IsWarm { get; private set; }
+
+    /// <summary>How long building and warming took (zero until warm).</summary>
+    public TimeSpan WarmUpDuration { get; private set; }
+
+    /// <summary>Builds the validator and compiles every profile. Safe to call many times; the work happens once.</summary>
+    public async Task WarmUpAsync()
+    {
+        var engine = await _engine.Value.ConfigureAwait(false);
+        if (IsWarm) return;
+        // A first validation per profile compiles its schema (and the core types it uses) into the validator's cache.
+        foreach (var profile in engine.Snapshots.Where(s => s.Profile.Kind == StructureDefinition.StructureDefinitionKind.Resource))
+        {
+            var probe = (Resource)Activator.CreateInstance(ModelInfo.GetTypeForFhirType(profile.Profile.Type ?? nameof(Basic)) ?? typeof(Basic))!;
+            engine.Validator.Validate(probe, profile.Profile.Url);
+        }
+        WarmUpDuration = engine.Clock.Elapsed;
+        IsWarm = true;
+    }
+
+    /// <summary>Our StructureDefinitions with generated snapshots (builds the validator if needed).</summary>
+    public async Task<IReadOnlyList<GeneratedSnapshot>> SnapshotsAsync() => (await _engine.Value.ConfigureAwait(false)).Snapshots;
+
+    /// <summary>
+    /// Validates against the given profiles; with none, against the core definition of the type
+    /// plus those of our profiles the resource claims in meta.profile.
+    /// Every issue carries a FHIRPath location in <c>expression</c>.
+    /// </summary>
+    public async Task<OperationOutcome> ValidateAsync(Resource resource, IEnumerable<string>? profiles = null)
+    {
+        var engine = await _engine.Value.ConfigureAwait(false);
+        var wanted = profiles?.Distinct().ToList() ?? [];
+        var outcome = new OperationOutcome();
+        if (wanted.Count == 0)
+        {
+            outcome.Issue.AddRange(engine.Validator.Validate(resource, null).Issue);
+            outcome.Issue.AddRange(UnknownClaims(resource));
+        }
+        foreach (var profile in wanted)
+        {
+            if (await engine.Resolver.ResolveByCanonicalUriAsync(profile).ConfigureAwait(false) is not StructureDefinition)
+            {
+                outcome.Issue.Add(Issue(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound, $"Profile {profile} is not known to this server.", resource.TypeName));
+                continue;
+            }
+            outcome.Issue.AddRange(engine.Validator.Validate(resource, profile).Issue);
+        }
+        return Finish(outcome, resource);
+    }
+
+    public OperationOutcome Validate(Resource resource, IEnumerable<string>? profiles = null) =>
+        ValidateAsync(resource, profiles).GetAwaiter().GetResult();
+
+    /// <summary>True when the outcome has no error or fatal issue.</summary>
+    public static bool IsValid(OperationOutcome outcome) => !outcome.Issue.Any(IsError);
+
+    public static bool IsError(OperationOutcome.IssueComponent issue) =>
+        issue.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal;
+
+    private IEnumerable<OperationOutcome.IssueComponent> UnknownClaims(Resource resource) =>
+        (resource.Meta?.Profile ?? []).OfType<string>()
+            .Where(p => !_catalog.Publishes(p) && !_catalog.Publishes(p.Split('|')[0]))
+            .Select(p => Issue(OperationOutcome.IssueSeverity.Warning, OperationOutcome.IssueType.NotSupported,
+                $"Claimed profile {p} is not published by this server; the resource was validated against the core specification only.", $"{resource.TypeName}.meta.profile"));
+
+    private static OperationOutcome Finish(OperationOutcome outcome, Resource resource)
+    {
+        foreach (var issue in outcome.Issue)
+        {
+            // Callers (EHRs, the CLI) point at the element; fall back to the resource root rather than nothing.
+            if (issue.Expression.Any()) continue;
+#pragma warning disable CS0618 // location is deprecated in R4 but some validator issues only carry it
+            var location = issue.Location.FirstOrDefault();
+#pragma warning restore CS0618
+            issue.Expression = [location ?? resource.TypeName];
+        }
+        if (outcome.Issue.Count == 0)
+            outcome.Issue.Add(Issue(OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational, "Validation successful: no issues.", resource.TypeName));
+        return outcome;
+    }
+
+    private static OperationOutcome.IssueComponent Issue(OperationOutcome.IssueSeverity severity, OperationOutcome.IssueType type, string text, string expression) => new()
+    {
+        Severity = severity,
+        Code = type,
+        Diagnostics = text,
+        Expression = [expression],
+    };
+
+    /// <summary>The built validator; Clock runs from the start of the build, for the warm-up time.</summary>
+    private sealed record Engine(Validator Validator, CachedResolver Resolver, IReadOnlyList<GeneratedSnapshot> Snapshots, Stopwatch Clock);
+
+    private async Task<Engine> BuildAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        // Copies: the generator fills in snapshots of the extensions it meets, and the catalog must keep serving the files as written.
+        var ours = _catalog.Resources.Select(r => (Resource)r.DeepCopy()).ToList();
+        var differentials = CoreSpecification.With(new InMemoryResourceResolver(ours));
+        var snapshots = await ProfileSnapshots.GenerateAsync(ours.OfType<StructureDefinition>(), differentials).ConfigureAwait(false);
+        var broken = snapshots.Where(s => s.Errors.Any()).ToList();
+        if (broken.Count > 0)
+            throw new InvalidOperationException("Snapshot generation failed: " + string.Join("; ",
+                broken.SelectMany(s => s.Errors.Select(e => $"{s.Profile.Url}: {e.Diagnostics ?? e.Details?.Text}"))));
+
+        var withSnapshots = ours.Where(r => r is not StructureDefinition).Concat(snapshots.Select(s => (Resource)s.Profile)).ToList();
+        var resolver = new CachedResolver(CoreSpecification.With(new InMemoryResourceResolver(withSnapshots)));
+        var terminology = new CachedCodeValidation(new LocalTerminologyService(resolver, ValueSetExpanderSettings.CreateDefault()));
+        var settings = new ValidationSettings
+        {
+            // Without this, a required binding the local service cannot decide passes with a mere warning.
+            HandleValidateCodeServiceFailure = (_, _) => TerminologyServiceExceptionResult.Error,
+            // Foreign profiles in meta.profile (US Core ...) are reported by us as a warning, not chased offline.
+            SelectValidationProfiles = (_, claimed, _, _) => claimed.Where(c => _catalog.Publishes(c.ToString())).ToArray(),
+        };
+        var validator = new Validator(resolver, terminology, null, settings);
+        return new Engine(validator, resolver, snapshots, clock);
+    }
+}

@@ -46,7 +46,7 @@ public sealed class LocalTerminology
             var parameters = new Parameters().Add("url", new FhirUri(valueSetUrl));
             return (ValueSet)await _service.Expand(parameters).ConfigureAwait(false);
         }
-        catch (FhirOperationException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+        catch (Hl7.Fhir.Rest.FhirOperationException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
         {
             throw new TerminologyResourceNotFoundException($"ValueSet {valueSetUrl} is not known to this server.");
         }

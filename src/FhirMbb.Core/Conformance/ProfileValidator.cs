@@ -3,7 +3,6 @@ using Firely.Fhir.Validation;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Specification.Source;
 using Hl7.Fhir.Specification.Terminology;
-using Task = System.Threading.Tasks.Task;
 
 namespace FhirMbb.Core.Conformance;
 

@@ -1,6 +1,5 @@
 using FhirMbb.Core.Conformance;
 using Hl7.Fhir.Model;
-using Task = System.Threading.Tasks.Task;
 
 namespace FhirMbb.Core.Tests.Conformance;
 

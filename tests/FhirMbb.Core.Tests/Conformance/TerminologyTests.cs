@@ -1,7 +1,6 @@
 using FhirMbb.Core.Conformance;
 using Hl7.Fhir.Model;
 using static FhirMbb.Core.Canonicals;
-using Task = System.Threading.Tasks.Task;
 
 namespace FhirMbb.Core.Tests.Conformance;
 

@@ -2,7 +2,6 @@ using FhirMbb.Core.Conformance;
 using Hl7.Fhir.Model;
 using static FhirMbb.Core.Canonicals;
 using static FhirMbb.Core.Tests.Conformance.MbbBuilders;
-using Task = System.Threading.Tasks.Task;
 
 namespace FhirMbb.Core.Tests.Conformance;
 

@@ -143,6 +143,19 @@ public static class FhirPathPatch
     private static void ApplyOne(Resource resource, FhirPathPatchOperation op)
     {
         var selected = Select(resource, op, Compile(op.Ordinal, op.Path));
+        try
+        {
+            Dispatch(resource, op, selected);
+        }
+        catch (Exception e) when (e is Hl7.Fhir.Validation.CodedValidationException or ArgumentException or InvalidCastException)
+        {
+            // The type checks above should prevent these; if the model still refuses a value, the client hears why.
+            throw Failed(op, $"the value does not fit: {e.Message}");
+        }
+    }
+
+    private static void Dispatch(Resource resource, FhirPathPatchOperation op, List<PocoNode> selected)
+    {
         switch (op.Type)
         {
             case FhirPathPatchType.Add:
@@ -192,6 +205,8 @@ public static class FhirPathPatch
         var element = Mapping(parent).FindMappedElementByName(node.Name)
             ?? throw Failed(op, $"'{node.Name}' is not a known element of {parent.TypeName}");
         GuardIdentity(resource, op, parent, element);
+        if (element.IsCollection && node.Index is null)
+            throw Failed(op, $"path '{op.Path}' selects {parent.TypeName}.{element.Name} without a position in its list");
         return new Location(parent, element, element.IsCollection ? node.Index : null);
     }
 
@@ -223,6 +238,9 @@ public static class FhirPathPatch
         GuardIdentity(resource, op, container, element);
 
         var value = Materialize(op, op.Value!, element, $"{container.TypeName}.{element.Name}");
+        // A typed choice name ("valueInteger") also fixes the type, not just the element.
+        if (element.Name != op.Name && !string.Equals(op.Name, element.Name + value.TypeName, StringComparison.OrdinalIgnoreCase))
+            throw Failed(op, $"'{op.Name}' does not match the value's type {value.TypeName}");
         if (element.IsCollection)
         {
             List(container, element).Add(value);

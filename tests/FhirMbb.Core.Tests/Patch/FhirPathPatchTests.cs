@@ -146,6 +146,53 @@ public sealed class FhirPathPatchTests
     }
 
     [Fact]
+    public void Add_with_a_typed_choice_name_checks_the_type()
+    {
+        var observation = BuildObservation();
+        observation.Value = null;
+        var result = Apply(observation, Op("add", "Observation", Part("name", new FhirString("valueInteger")), Part("value", new Integer(9))));
+        Assert.Equal(9, ((Integer)result.Value).Value);
+
+        var e = Assert.Throws<FhirOperationException>(() => Apply(observation,
+            Op("add", "Observation", Part("name", new FhirString("valueInteger")), Part("value", new FhirString("nine")))));
+        Assert.Equal(422, e.Status);
+        Assert.Contains("valueInteger", e.Message);
+    }
+
+    [Fact]
+    public void Add_a_contained_resource()
+    {
+        var result = Apply(BuildObservation(), Op("add", "Observation", Part("name", new FhirString("contained")),
+            new Parameters.ParameterComponent { Name = "value", Resource = new Patient { Id = "inline" } }));
+        Assert.Equal("inline", Assert.IsType<Patient>(Assert.Single(result.Contained)).Id);
+    }
+
+    [Fact]
+    public void Add_an_extension_to_a_primitive_element()
+    {
+        var result = Apply(BuildObservation(), Op("add", "Observation.status", Part("name", new FhirString("extension")),
+            Part("value", new Extension("http://example.org/why", new FhirString("late")))));
+        Assert.Equal("late", ((FhirString)result.StatusElement.GetExtension("http://example.org/why")!.Value).Value);
+        Assert.Equal(ObservationStatus.Final, result.Status);
+    }
+
+    [Fact]
+    public void Insert_into_a_list_of_primitives()
+    {
+        var patient = new Patient { Id = "p", Name = { new HumanName { Given = ["Anna", "Lena"] } } };
+        var result = (Patient)FhirPathPatch.Apply(patient, Patch(
+            Op("insert", "Patient.name[0].given", Index("index", 1), Part("value", new FhirString("Maria")))));
+        Assert.Equal(["Anna", "Maria", "Lena"], result.Name[0].Given);
+    }
+
+    [Fact]
+    public void Delete_with_the_extension_function()
+    {
+        var result = Apply(BuildObservation(), Op("delete", $"Observation.extension('{UrlB}')"));
+        Assert.Equal(UrlA, Assert.Single(result.Extension).Url);
+    }
+
+    [Fact]
     public void Insert_at_an_index()
     {
         var result = Apply(BuildObservation(), Op("insert", "Observation.note", Index("index", 1),

@@ -75,6 +75,21 @@ public sealed class FhirPathPatchTests
     }
 
     [Fact]
+    public void Replace_one_item_of_a_list()
+    {
+        var result = Apply(BuildObservation(), Op("replace", "Observation.note[1]", Part("value", new Annotation { Text = "new second" })));
+        Assert.Equal(["first", "new second"], result.Note.Select(n => n.Text));
+    }
+
+    [Fact]
+    public void Replace_an_extension_selected_by_url()
+    {
+        var result = Apply(BuildObservation(), Op("replace", $"Observation.extension.where(url='{UrlB}')",
+            Part("value", new Extension(UrlB, new FhirString("B2")))));
+        Assert.Equal(["A", "B2"], result.Extension.Select(e => ((FhirString)e.Value).Value));
+    }
+
+    [Fact]
     public void Replace_converts_a_string_to_markdown()
     {
         var result = Apply(BuildObservation(), Op("replace", "Observation.note[0].text", Part("value", new FhirString("changed"))));

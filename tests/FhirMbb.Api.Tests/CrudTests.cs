@@ -19,7 +19,7 @@ public sealed class CrudTests(FhirApiFactory factory) : IClassFixture<FhirApiFac
         {
             "Patient" => FhirTest.Patient(),
             "Observation" => FhirTest.PainScore(),
-            "Procedure" => new Procedure { Status = EventStatus.Completed, Subject = new ResourceReference("Patient/p1"), Code = new CodeableConcept("http://www.ama-assn.org/go/cpt", "64493") },
+            "Procedure" => new Procedure { Status = EventStatus.Completed, Subject = new ResourceReference("Patient/p1"), Code = new CodeableConcept("http://snomed.info/sct", "80146002", "Appendectomy") },
             _ => new Condition { Subject = new ResourceReference("Patient/p1"), Code = new CodeableConcept("http://snomed.info/sct", "279039007") },
         };
         resource.Id = "client-chosen";

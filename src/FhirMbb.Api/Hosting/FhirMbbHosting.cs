@@ -32,11 +32,13 @@ public static class FhirMbbHosting
         services.AddSingleton(sp => new BundleService(
             sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<FhirServerOptions>>().Value.MaxBundleEntries));
+        services.AddConformance(builder.Configuration);
         services.AddSingleton(sp =>
         {
-            var builder = new CapabilityStatementBuilder();
-            builder.Contribute(BundleEndpoints.Describe);
-            return builder;
+            var capabilities = new CapabilityStatementBuilder();
+            capabilities.Contribute(BundleEndpoints.Describe);
+            capabilities.DescribeConformance(sp.GetRequiredService<FhirMbb.Core.Conformance.ConformanceCatalog>());
+            return capabilities;
         });
         return builder;
     }
@@ -45,6 +47,8 @@ public static class FhirMbbHosting
     {
         // Open the database and apply migrations now, so a broken database stops start-up, not the first request.
         _ = app.Services.GetRequiredService<IResourceStore>();
+        // Likewise every published conformance file: a broken one stops start-up, naming the file.
+        _ = app.Services.GetRequiredService<ConformanceResources>();
 
         app.UseMiddleware<FhirErrorMiddleware>();
         app.MapHealthEndpoints();
@@ -53,6 +57,10 @@ public static class FhirMbbHosting
         fhir.MapHistoryEndpoints();
         fhir.MapResourceEndpoints();
         fhir.MapBundleEndpoints();
+        fhir.MapConformanceEndpoints();
+        fhir.MapValidateEndpoints();
+        fhir.MapTerminologyEndpoints();
+        fhir.MapEvaluateBlockEndpoints();
         return app;
     }
 

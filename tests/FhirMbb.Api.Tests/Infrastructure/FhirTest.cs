@@ -25,7 +25,7 @@ public static class FhirTest
     {
         Status = EventStatus.Completed,
         Subject = new ResourceReference($"Patient/{patientId}"),
-        Code = new CodeableConcept("http://www.ama-assn.org/go/cpt", "64493"),
+        Code = new CodeableConcept("http://snomed.info/sct", "80146002", "Appendectomy"),
         Performed = new FhirDateTime("2026-11-01T09:00:00Z"),
     };
 

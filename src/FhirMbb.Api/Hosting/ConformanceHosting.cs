@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using FhirMbb.Api.Endpoints;
+using FhirMbb.Core;
+using FhirMbb.Core.Conformance;
+using FhirMbb.Core.Evaluation;
+using FhirMbb.Core.Rest;
+using FhirMbb.Core.Serialization;
+using FhirMbb.Core.Storage;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Api.Hosting;
+
+/// <summary>
+/// Published profiles and terminology, the validator that enforces them, and $evaluate-block, which
+/// reads its anatomy and exclusion codes from the same files.
+/// </summary>
+public static class ConformanceHosting
+{
+    public static IServiceCollection AddConformance(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(_ => Published(ConformanceDirectories.BesideApplication()).Catalog);
+        services.AddSingleton<ConformanceResources>();
+        services.AddSingleton(_ => Published(ConformanceDirectories.BesideApplication()).Validator);
+        services.AddSingleton(sp => new MbbProfileDetector(sp.GetRequiredService<ConformanceCatalog>(),
+            ValidationModes.Parse(configuration[ValidationModes.ConfigurationKey])));
+        services.AddSingleton(sp => new LocalTerminology(sp.GetRequiredService<ConformanceCatalog>()));
+        services.AddSingleton<IResourceWriteCheck, ProfileValidationCheck>();
+        services.AddSingleton<ValidatorWarmUp>();
+        services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<ValidatorWarmUp>());
+        services.AddHostedService(sp => sp.GetRequiredService<ValidatorWarmUp>());
+        services.AddSingleton<ValidateEndpoints.ValidationContext>();
+
+        services.AddSingleton(sp =>
+        {
+            var catalog = sp.GetRequiredService<ConformanceCatalog>();
+            var nerves = NerveMap.FromConceptMap(catalog.FindByCanonical<ConceptMap>(Canonicals.ConceptMaps.FacetJointToMedialBranch)
+                ?? throw new InvalidOperationException($"{Canonicals.ConceptMaps.FacetJointToMedialBranch} is not published"));
+            var exclusions = ExclusionDiagnosisCodes.FromValueSet(catalog.FindByCanonical<ValueSet>(Canonicals.ValueSets.ExclusionDiagnoses)
+                ?? throw new InvalidOperationException($"{Canonicals.ValueSets.ExclusionDiagnoses} is not published"));
+            return new EvaluateBlockService(
+                new StoreBlockEvidenceSource(sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<FhirSerialization>()),
+                new BlockPolicyCatalog(ConfiguredPolicies(configuration)),
+                new BlockEvaluator(nerves),
+                new ClinicalFactReader(exclusions.Contains),
+                sp.GetRequiredService<TimeProvider>());
+        });
+        return services;
+    }
+
+    // The published files never change while the process runs, and a validator costs seconds to warm:
+    // every host in the process (several in a test run) shares one per folder.
+    private static readonly ConcurrentDictionary<string, Lazy<(ConformanceCatalog Catalog, ProfileValidator Validator)>> Shared = new();
+
+    private static (ConformanceCatalog Catalog, ProfileValidator Validator) Published(ConformanceDirectories directories) =>
+        Shared.GetOrAdd(directories.Profiles, _ => new(() =>
+        {
+            var catalog = ConformanceCatalog.Load(directories);
+            return (catalog, new ProfileValidator(catalog));
+        })).Value;
+
+    public static void DescribeConformance(this CapabilityStatementBuilder builder, ConformanceCatalog catalog)
+    {
+        builder.Contribute(statement => ConformanceEndpoints.Describe(statement, catalog));
+        builder.Contribute(ValidateEndpoints.Describe);
+        builder.Contribute(TerminologyEndpoints.Describe);
+        builder.Contribute(EvaluateBlockEndpoints.Describe);
+    }
+
+    /// <summary>Extra or replacement policies: a JSON file of the built-in policies' shape at Evaluation:PoliciesFile.</summary>
+    private static IReadOnlyList<BlockPolicy> ConfiguredPolicies(IConfiguration configuration)
+    {
+        var path = configuration["Evaluation:PoliciesFile"];
+        if (string.IsNullOrWhiteSpace(path)) return [];
+        using var stream = File.OpenRead(path);
+        return BlockPolicyCatalog.ReadPolicies(stream);
+    }
+}
+
+/// <summary>Builds and warms the validator in the background; /readyz reports it until it is warm.</summary>
+public sealed partial class ValidatorWarmUp(ProfileValidator validator, MbbProfileDetector detector, ILogger<ValidatorWarmUp> logger)
+    : BackgroundService, IReadinessCheck
+{
+    public string Name => "validator";
+
+    // With validation off there is nothing to wait for.
+    public bool IsReady => detector.Mode == ValidationMode.Off || validator.IsWarm;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        await validator.WarmUpAsync();
+        LogWarm(logger, validator.WarmUpDuration.TotalSeconds, detector.Mode);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Profile validator warm after {Seconds:0.0} s (Validation:Mode={Mode})")]
+    private static partial void LogWarm(ILogger logger, double seconds, ValidationMode mode);
+}

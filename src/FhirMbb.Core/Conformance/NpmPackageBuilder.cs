@@ -49,9 +49,7 @@ public sealed class NpmPackageBuilder(ConformanceCatalog catalog, ConformanceDir
         WriteJson(Path.Combine(exampleDirectory, ".index.json"), Index(examples));
 
         var tarball = Path.Combine(outputDirectory, $"{PackageName}-{version}.tgz");
-        using (var file = File.Create(tarball))
-        using (var gzip = new GZipStream(file, CompressionLevel.Optimal))
-            TarFile.CreateFromDirectory(packageDirectory, gzip, includeBaseDirectory: true);
+        WriteTarball(packageDirectory, tarball);
 
         return new NpmPackage(packageDirectory, tarball, PackageName, version, resources.Count, examples.Count);
     }
@@ -109,6 +107,23 @@ public sealed class NpmPackageBuilder(ConformanceCatalog catalog, ConformanceDir
                 break;
         }
         return node;
+    }
+
+    /// <summary>
+    /// Hand-rolled rather than TarFile.CreateFromDirectory, which skips dot-files and so would
+    /// leave out <c>.index.json</c>, the file package tools read first.
+    /// </summary>
+    private static void WriteTarball(string packageDirectory, string tarball)
+    {
+        using var file = File.Create(tarball);
+        using var gzip = new GZipStream(file, CompressionLevel.Optimal);
+        using var tar = new TarWriter(gzip, TarEntryFormat.Pax);
+        var everything = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 };
+        foreach (var path in Directory.EnumerateFiles(packageDirectory, "*", everything).Order(StringComparer.Ordinal))
+        {
+            var name = "package/" + Path.GetRelativePath(packageDirectory, path).Replace(Path.DirectorySeparatorChar, '/');
+            tar.WriteEntry(path, name);
+        }
     }
 
     private static void WriteJson(string path, JsonNode node) => File.WriteAllText(path, node.ToJsonString(Indented) + Environment.NewLine);

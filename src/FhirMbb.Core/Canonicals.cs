@@ -48,6 +48,24 @@ public static class Canonicals
         public const string ProcedureCodes = Base + "/ValueSet/mbb-procedure-codes";
         public const string AxialPainCodes = Base + "/ValueSet/mbb-axial-pain-codes";
         public const string ExclusionDiagnoses = Base + "/ValueSet/mbb-exclusion-diagnoses";
+        public const string RfaProcedureCodes = Base + "/ValueSet/mbb-rfa-procedure-codes";
+        public const string Anesthetics = Base + "/ValueSet/mbb-anesthetics";
+        public const string ImagingGuidance = Base + "/ValueSet/mbb-imaging-guidance";
+        public const string Laterality = Base + "/ValueSet/mbb-laterality";
+        public const string SpinalRegions = Base + "/ValueSet/mbb-spinal-regions";
+        public const string ContrastResults = Base + "/ValueSet/mbb-contrast-results";
+        public const string SedationLevels = Base + "/ValueSet/mbb-sedation-levels";
+        public const string AssessmentPhases = Base + "/ValueSet/mbb-assessment-phases";
+        public const string PainDistributions = Base + "/ValueSet/mbb-pain-distributions";
+        public const string ConservativeCareModalities = Base + "/ValueSet/mbb-conservative-care-modalities";
+        public const string ConservativeCareResponses = Base + "/ValueSet/mbb-conservative-care-responses";
+        public const string BlockOutcomes = Base + "/ValueSet/mbb-block-outcomes";
+        public const string ReasonCodes = Base + "/ValueSet/mbb-reason-codes";
+        public const string Policies = Base + "/ValueSet/mbb-policies";
+        public const string BlockOutcomeComponents = Base + "/ValueSet/mbb-block-outcome-components";
+        public const string PainScoreStatuses = Base + "/ValueSet/mbb-pain-score-statuses";
+        public const string SpinalFacetJoints = Base + "/ValueSet/spinal-facet-joints";
+        public const string SpinalMedialBranches = Base + "/ValueSet/spinal-medial-branches";
     }
 
     public static class ConceptMaps
@@ -59,6 +77,16 @@ public static class Canonicals
     {
         /// <summary>System of the key that makes re-evaluating a block under a policy update one outcome Observation.</summary>
         public const string EvaluationKey = Base + "/sid/evaluation-key";
+    }
+
+    public static class SearchParameters
+    {
+        public const string ProcedureTargetJoint = Base + "/SearchParameter/mbb-procedure-target-joint";
+        public const string ProcedureAnesthetic = Base + "/SearchParameter/mbb-procedure-anesthetic";
+        public const string ProcedureBlockNumber = Base + "/SearchParameter/mbb-procedure-block-number";
+        public const string ProcedureLaterality = Base + "/SearchParameter/mbb-procedure-laterality";
+        public const string ObservationAssessmentPhase = Base + "/SearchParameter/mbb-observation-assessment-phase";
+        public const string ConditionPainDistribution = Base + "/SearchParameter/mbb-condition-pain-distribution";
     }
 
     public static class Operations

@@ -16,26 +16,31 @@ public sealed class ProfileValidator
 {
     private readonly ConformanceCatalog _catalog;
     private readonly Lazy<Task<Engine>> _engine;
+    private readonly Lazy<Task> _warmUp;
 
     public ProfileValidator(ConformanceCatalog catalog)
     {
         _catalog = catalog;
         _engine = new Lazy<Task<Engine>>(() => Task.Run(BuildAsync), LazyThreadSafetyMode.ExecutionAndPublication);
+        _warmUp = new Lazy<Task>(WarmOnceAsync, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public ConformanceCatalog Catalog => _catalog;
 
+    private volatile bool _isWarm;
+
     /// <summary>True once the validator is built and every profile has been compiled by a first validation.</summary>
-    public bool IsWarm { get; private set; }
+    public bool IsWarm => _isWarm;
 
     /// <summary>How long building and warming took (zero until warm).</summary>
     public TimeSpan WarmUpDuration { get; private set; }
 
-    /// <summary>Builds the validator and compiles every profile. Safe to call many times; the work happens once.</summary>
-    public async Task WarmUpAsync()
+    /// <summary>Builds the validator and compiles every profile. Safe to call many times and concurrently; the work happens once.</summary>
+    public Task WarmUpAsync() => _warmUp.Value;
+
+    private async Task WarmOnceAsync()
     {
         var engine = await _engine.Value.ConfigureAwait(false);
-        if (IsWarm) return;
         // A first validation per profile compiles its schema (and the core types it uses) into the validator's cache.
         foreach (var profile in engine.Snapshots.Where(s => s.Profile.Kind == StructureDefinition.StructureDefinitionKind.Resource))
         {
@@ -43,7 +48,7 @@ public sealed class ProfileValidator
             engine.Validator.Validate(probe, profile.Profile.Url);
         }
         WarmUpDuration = engine.Clock.Elapsed;
-        IsWarm = true;
+        _isWarm = true;
     }
 
     /// <summary>Our StructureDefinitions with generated snapshots (builds the validator if needed).</summary>

@@ -79,7 +79,7 @@ public sealed class TerminologyTests(ValidatorFixture fixture)
     [Fact]
     public async Task Our_whole_code_system_value_set_expands_to_every_joint()
     {
-        var expansion = await fixture.Terminology.ExpandAsync(Canonicals.Base + "/ValueSet/spinal-facet-joints");
+        var expansion = await fixture.Terminology.ExpandAsync(ValueSets.SpinalFacetJoints);
 
         Assert.Equal(23, expansion.Expansion!.Contains.Count);
     }

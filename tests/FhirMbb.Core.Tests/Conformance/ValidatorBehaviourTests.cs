@@ -16,6 +16,23 @@ public sealed class ValidatorBehaviourTests(ValidatorFixture fixture)
     }
 
     [Fact]
+    public async Task Warming_again_is_free_and_keeps_the_validator_warm()
+    {
+        var before = fixture.Validator.WarmUpDuration;
+
+        await Task.WhenAll(fixture.Validator.WarmUpAsync(), fixture.Validator.WarmUpAsync());
+
+        Assert.True(fixture.Validator.IsWarm);
+        Assert.Equal(before, fixture.Validator.WarmUpDuration);
+    }
+
+    [Fact]
+    public void A_new_validator_is_cold_until_warmed()
+    {
+        Assert.False(new ProfileValidator(fixture.Catalog).IsWarm);
+    }
+
+    [Fact]
     public async Task Every_issue_has_a_fhirpath_location()
     {
         var broken = Block(p => { p.Subject = null!; RemoveExtension(p, Extensions.Laterality); p.Code = Concept(CodeSystems.Cpt, "64635"); });

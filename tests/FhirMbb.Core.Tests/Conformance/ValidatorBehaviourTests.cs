@@ -1,7 +1,8 @@
+using FhirMbb.Testing;
 using FhirMbb.Core.Conformance;
 using Hl7.Fhir.Model;
 using static FhirMbb.Core.Canonicals;
-using static FhirMbb.Core.Tests.Conformance.MbbBuilders;
+using static FhirMbb.Testing.MbbBuilders;
 
 namespace FhirMbb.Core.Tests.Conformance;
 

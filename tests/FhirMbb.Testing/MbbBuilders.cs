@@ -1,12 +1,12 @@
 using Hl7.Fhir.Model;
 using static FhirMbb.Core.Canonicals;
 
-namespace FhirMbb.Core.Tests.Conformance;
+namespace FhirMbb.Testing;
 
 /// <summary>
 /// Small builders for valid MBB resources; each test breaks exactly one thing with a lambda.
 /// </summary>
-internal static class MbbBuilders
+public static class MbbBuilders
 {
     public static Extension Ext(string url, DataType value) => new(url, value);
 

@@ -37,6 +37,7 @@ public static class FhirMbbHosting
         {
             var capabilities = new CapabilityStatementBuilder();
             capabilities.Contribute(BundleEndpoints.Describe);
+            capabilities.Contribute(PatchEndpoints.Describe);
             capabilities.DescribeConformance(sp.GetRequiredService<FhirMbb.Core.Conformance.ConformanceCatalog>());
             return capabilities;
         });
@@ -57,6 +58,7 @@ public static class FhirMbbHosting
         fhir.MapHistoryEndpoints();
         fhir.MapResourceEndpoints();
         fhir.MapBundleEndpoints();
+        fhir.MapPatchEndpoints();
         fhir.MapConformanceEndpoints();
         fhir.MapValidateEndpoints();
         fhir.MapTerminologyEndpoints();

@@ -1,0 +1,73 @@
+using FhirMbb.Api.Http;
+using FhirMbb.Core;
+using FhirMbb.Core.Patch;
+using FhirMbb.Core.Rest;
+using FhirMbb.Core.Serialization;
+using Hl7.Fhir.Model;
+using Microsoft.Net.Http.Headers;
+
+namespace FhirMbb.Api.Endpoints;
+
+/// <summary>
+/// PATCH with JSON Patch (application/json-patch+json) or FHIRPath Patch (a Parameters body). The
+/// patched resource goes through the same update path as a PUT: validation, versioning, If-Match.
+/// </summary>
+public static class PatchEndpoints
+{
+    public const string JsonPatchMediaType = "application/json-patch+json";
+
+    // Without If-Match, a patch that loses a race is re-applied to the newer version.
+    private const int MaxAttempts = 10;
+
+    public static RouteGroupBuilder MapPatchEndpoints(this RouteGroupBuilder fhir)
+    {
+        fhir.MapPatch(FhirRoutes.Instance, Patch);
+        return fhir;
+    }
+
+    public static void Describe(CapabilityStatement statement)
+    {
+        foreach (var resource in statement.Rest[0].Resource.Where(r => r.Type is { } type && ResourceTypes.IsWritable(type)))
+            resource.Interaction.Add(new CapabilityStatement.ResourceInteractionComponent { Code = CapabilityStatement.TypeRestfulInteraction.Patch });
+    }
+
+    private static async Task Patch(HttpContext context, string type, string id, ResourceService service, FhirRequestReader reader,
+        FhirResponses responses, FhirSerialization serialization)
+    {
+        ResourceService.RequireType(type);
+        ResourceService.RequireId(id);
+        FhirNegotiation.ResponseFormat(context);
+        var ifMatch = VersionHeaders.IfMatch(context.Request);
+
+        var isJsonPatch = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
+            && string.Equals(mediaType.MediaType.Value, JsonPatchMediaType, StringComparison.OrdinalIgnoreCase);
+        ReadOnlyMemory<byte> jsonPatch = default;
+        Resource? fhirPathPatch = null;
+        if (isJsonPatch) jsonPatch = await reader.ReadBodyAsync(context.Request, context.RequestAborted);
+        else fhirPathPatch = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await service.ReadAsync(type, id, context.RequestAborted);
+            if (ifMatch is { } expected && current.Version != expected)
+                throw FhirOperationException.PreconditionFailed($"If-Match W/\"{expected}\" does not match the current version of {type}/{id} (current version is {current.Version})");
+
+            var patched = isJsonPatch
+                ? serialization.ParseJson(JsonPatch.Apply(current.Json.Span, jsonPatch.Span))
+                : FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), fhirPathPatch!);
+            try
+            {
+                var outcome = await service.UpdateAsync(type, id, patched, current.Version, context.RequestAborted);
+                context.Response.Headers.Location = $"{FhirResponses.BaseUrl(context.Request)}/{type}/{id}/_history/{outcome.Stored.Version}";
+                responses.SetVersionHeaders(context.Response, outcome.Stored);
+                if (PreferHeader.Return(context.Request) == PreferReturn.Minimal) context.Response.StatusCode = StatusCodes.Status200OK;
+                else await responses.WriteJsonBytesAsync(context, outcome.Stored.Json);
+                return;
+            }
+            catch (FhirOperationException e) when (e.Status == StatusCodes.Status412PreconditionFailed && ifMatch is null && attempt < MaxAttempts)
+            {
+                // Someone else wrote in between; apply the patch again to what they wrote.
+            }
+        }
+    }
+}

@@ -45,10 +45,10 @@ public sealed class SqlServerResourceStore : IResourceStore
     }
 
     public Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync(SqlServerStatements.Read, new { type, id }, cancellationToken);
+        QuerySingleAsync(SqlServerStatements.Read, new SqlServerStatements.ResourceKey(type, id), cancellationToken);
 
     public Task<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken cancellationToken = default) =>
-        QuerySingleAsync(SqlServerStatements.ReadVersion, new { type, id, version }, cancellationToken);
+        QuerySingleAsync(SqlServerStatements.ReadVersion, new SqlServerStatements.VersionKey(type, id, version), cancellationToken);
 
     public async Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default) =>
         await TryWriteAllAsync([write], cancellationToken) < 0;
@@ -70,17 +70,9 @@ public sealed class SqlServerResourceStore : IResourceStore
 
     private static async Task<bool> WriteOneAsync(SqlConnection connection, SqlTransaction transaction, ResourceWrite write, CancellationToken ct)
     {
-        var parameters = new
-        {
-            write.Type,
-            write.Id,
-            write.Version,
-            write.ExpectedVersion,
-            LastUpdated = write.LastUpdated.ToUnixTimeMilliseconds(),
-            Deleted = write.IsDelete,
-            write.Json,
-            write.PatientId,
-        };
+        var parameters = new SqlServerStatements.WriteParameters(
+            write.Type, write.Id, write.Version, write.ExpectedVersion, write.LastUpdated.ToUnixTimeMilliseconds(),
+            write.IsDelete, write.Json, write.PatientId);
         try
         {
             var seq = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -101,14 +93,10 @@ public sealed class SqlServerResourceStore : IResourceStore
         var rows = await _retry.ExecuteAsync(async ct =>
         {
             await using var connection = await OpenAsync(ct);
-            return (await connection.QueryAsync<VersionRow>(new CommandDefinition(sql, new
-            {
-                query.Type,
-                query.Id,
-                Since = query.Since?.ToUnixTimeMilliseconds(),
-                query.BeforeSequence,
-                Limit = query.Count + 1,
-            }, cancellationToken: ct))).Select(r => r.ToStored()).ToList();
+            var parameters = new SqlServerStatements.HistoryParameters(
+                query.Type, query.Id, query.Since?.ToUnixTimeMilliseconds(), query.BeforeSequence, Limit: query.Count + 1);
+            var found = await connection.QueryAsync<VersionRow>(new CommandDefinition(sql, parameters, cancellationToken: ct));
+            return found.Select(r => r.ToStored()).ToList();
         }, cancellationToken);
 
         long? next = null;
@@ -125,7 +113,7 @@ public sealed class SqlServerResourceStore : IResourceStore
         {
             await using var connection = await OpenAsync(ct);
             var rows = await connection.QueryAsync<VersionRow>(new CommandDefinition(
-                SqlServerStatements.ListForPatient, new { type, patientId }, cancellationToken: ct));
+                SqlServerStatements.ListForPatient, new SqlServerStatements.CompartmentParameters(type, patientId), cancellationToken: ct));
             return rows.Select(r => r.ToStored()).ToList();
         }, cancellationToken);
 

@@ -32,7 +32,7 @@ public static partial class SqlServerSchema
 
         var granted = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             SqlServerStatements.AcquireMigrationLock,
-            new { Resource = MigrationLockName, TimeoutMs = (int)lockTimeout.TotalMilliseconds },
+            new SqlServerStatements.MigrationLockParameters(MigrationLockName, (int)lockTimeout.TotalMilliseconds),
             transaction, commandTimeout: (int)lockTimeout.TotalSeconds + 30, cancellationToken: cancellationToken));
         if (granted < 0)
             throw new InvalidOperationException($"Could not take the schema migration lock (sp_getapplock returned {granted}); another instance may be stuck migrating");
@@ -41,14 +41,14 @@ public static partial class SqlServerSchema
         foreach (var script in Scripts)
         {
             var applied = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                SqlServerStatements.IsMigrationApplied, new { script.Number }, transaction, cancellationToken: cancellationToken));
+                SqlServerStatements.IsMigrationApplied, new SqlServerStatements.MigrationParameters(script.Number, script.Name), transaction, cancellationToken: cancellationToken));
             if (applied > 0) continue;
             foreach (var batch in script.Batches)
             {
                 await connection.ExecuteAsync(new CommandDefinition(batch, transaction: transaction, commandTimeout: 600, cancellationToken: cancellationToken));
             }
             await connection.ExecuteAsync(new CommandDefinition(
-                SqlServerStatements.RecordMigration, new { script.Number, script.Name }, transaction, cancellationToken: cancellationToken));
+                SqlServerStatements.RecordMigration, new SqlServerStatements.MigrationParameters(script.Number, script.Name), transaction, cancellationToken: cancellationToken));
         }
         await transaction.CommitAsync(cancellationToken);
     }

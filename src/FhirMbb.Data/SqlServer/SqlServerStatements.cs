@@ -6,7 +6,23 @@ namespace FhirMbb.Data.SqlServer;
 /// </summary>
 public static class SqlServerStatements
 {
-    public sealed record Statement(string Name, string Sql);
+    /// <summary>A statement and the type of the object whose properties bind its parameters (names match exactly).</summary>
+    public sealed record Statement(string Name, string Sql, Type? Parameters);
+
+    public sealed record ResourceKey(string Type, string Id);
+
+    public sealed record VersionKey(string Type, string Id, int Version);
+
+    public sealed record WriteParameters(
+        string Type, string Id, int Version, int? ExpectedVersion, long LastUpdated, bool Deleted, byte[]? Json, string? PatientId);
+
+    public sealed record HistoryParameters(string? Type, string? Id, long? Since, long? BeforeSequence, int Limit);
+
+    public sealed record CompartmentParameters(string Type, string PatientId);
+
+    public sealed record MigrationLockParameters(string Resource, int TimeoutMs);
+
+    public sealed record MigrationParameters(int Number, string Name);
 
     private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json";
 
@@ -14,13 +30,13 @@ public static class SqlServerStatements
         SELECT {Columns}
         FROM dbo.resource AS r
         JOIN dbo.resource_version AS v ON v.seq = r.seq
-        WHERE r.type = @type AND r.id = @id
+        WHERE r.type = @Type AND r.id = @Id
         """;
 
     public const string ReadVersion = $"""
         SELECT {Columns}
         FROM dbo.resource_version AS v
-        WHERE v.type = @type AND v.id = @id AND v.version = @version
+        WHERE v.type = @Type AND v.id = @Id AND v.version = @Version
         """;
 
     /// <summary>
@@ -69,7 +85,7 @@ public static class SqlServerStatements
         SELECT {Columns}
         FROM dbo.resource AS r
         JOIN dbo.resource_version AS v ON v.seq = r.seq
-        WHERE r.patient_id = @patientId AND r.type = @type AND r.deleted = 0
+        WHERE r.patient_id = @PatientId AND r.type = @Type AND r.deleted = 0
         ORDER BY v.seq
         """;
 
@@ -125,21 +141,21 @@ public static class SqlServerStatements
     {
         var all = new List<Statement>
         {
-            new(nameof(Read), Read),
-            new(nameof(ReadVersion), ReadVersion),
-            new(nameof(Create), Create),
-            new(nameof(Update), Update),
-            new(nameof(ListForPatient), ListForPatient),
-            new(nameof(AcquireMigrationLock), AcquireMigrationLock),
-            new(nameof(CreateMigrationTable), CreateMigrationTable),
-            new(nameof(IsMigrationApplied), IsMigrationApplied),
-            new(nameof(RecordMigration), RecordMigration),
-            new(nameof(AppliedVersion), AppliedVersion),
+            new(nameof(Read), Read, typeof(ResourceKey)),
+            new(nameof(ReadVersion), ReadVersion, typeof(VersionKey)),
+            new(nameof(Create), Create, typeof(WriteParameters)),
+            new(nameof(Update), Update, typeof(WriteParameters)),
+            new(nameof(ListForPatient), ListForPatient, typeof(CompartmentParameters)),
+            new(nameof(AcquireMigrationLock), AcquireMigrationLock, typeof(MigrationLockParameters)),
+            new(nameof(CreateMigrationTable), CreateMigrationTable, null),
+            new(nameof(IsMigrationApplied), IsMigrationApplied, typeof(MigrationParameters)),
+            new(nameof(RecordMigration), RecordMigration, typeof(MigrationParameters)),
+            new(nameof(AppliedVersion), AppliedVersion, null),
         };
         for (var mask = 0; mask < 16; mask++)
         {
             all.Add(new($"{nameof(History)}[{mask}]",
-                History((mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, (mask & 8) != 0)));
+                History((mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, (mask & 8) != 0), typeof(HistoryParameters)));
         }
         return all;
     }

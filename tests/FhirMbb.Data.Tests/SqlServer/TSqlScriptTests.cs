@@ -67,6 +67,48 @@ public sealed partial class TSqlScriptTests
         Assert.Empty(SqliteOnlyConstructs(script.Sql));
     }
 
+    /// <summary>Collects the @names a statement reads, leaving out its own DECLAREd locals and the formal names in EXEC proc @Formal = value.</summary>
+    private sealed class ParameterCollector : TSqlFragmentVisitor
+    {
+        public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Declared { get; } = new(StringComparer.Ordinal);
+
+        public override void Visit(VariableReference node) => Used.Add(node.Name.TrimStart('@'));
+
+        public override void Visit(DeclareVariableElement node) => Declared.Add(node.VariableName.Value.TrimStart('@'));
+
+        public override void ExplicitVisit(ExecuteParameter node) => node.ParameterValue?.Accept(this);
+    }
+
+    [Theory]
+    [MemberData(nameof(StatementNames))]
+    public void Every_parameter_a_statement_reads_is_bound_by_its_parameter_record(string name)
+    {
+        // Nothing runs these against a server here, so a misspelt @name would only show in production.
+        var statement = SqlServerStatements.All.Single(s => s.Name == name);
+        using var reader = new StringReader(statement.Sql);
+        var fragment = new TSql170Parser(initialQuotedIdentifiers: true).Parse(reader, out _);
+        var collector = new ParameterCollector();
+        fragment.Accept(collector);
+
+        var parameters = collector.Used.Except(collector.Declared).Order(StringComparer.Ordinal).ToList();
+        var bound = statement.Parameters?.GetProperties().Select(p => p.Name).ToHashSet(StringComparer.Ordinal) ?? [];
+
+        if (statement.Parameters is not null) Assert.NotEmpty(parameters);
+        Assert.All(parameters, p => Assert.Contains(p, bound));
+    }
+
+    [Fact]
+    public void The_parameter_check_sees_parameters_and_ignores_locals_and_formal_names()
+    {
+        using var reader = new StringReader(SqlServerStatements.AcquireMigrationLock + "\nSELECT @Other;");
+        var fragment = new TSql170Parser(initialQuotedIdentifiers: true).Parse(reader, out _);
+        var collector = new ParameterCollector();
+        fragment.Accept(collector);
+
+        Assert.Equal(["Other", "Resource", "TimeoutMs"], collector.Used.Except(collector.Declared).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void The_test_databases_ddl_parses_as_TSql()
     {

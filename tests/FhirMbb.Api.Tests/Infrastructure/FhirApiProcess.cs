@@ -37,6 +37,23 @@ public sealed class FhirApiProcess : IAsyncDisposable
     public static async Task<FhirApiProcess> StartAsync(string connectionString)
     {
         if (!File.Exists(ApiAssemblyPath)) throw new FileNotFoundException("FhirMbb.Api.dll is not next to the test assembly", ApiAssemblyPath);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnFreePortAsync(connectionString);
+            }
+            catch (ExitedEarlyException) when (attempt < 3)
+            {
+                // Another process may have taken the free port between choosing it and binding it.
+            }
+        }
+    }
+
+    private sealed class ExitedEarlyException(string message) : Exception(message);
+
+    private static async Task<FhirApiProcess> StartOnFreePortAsync(string connectionString)
+    {
         var port = FreePort();
         var start = new ProcessStartInfo(DotnetHost(), [ApiAssemblyPath, "--urls", $"http://127.0.0.1:{port}"])
         {
@@ -82,7 +99,7 @@ public sealed class FhirApiProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
-                throw new InvalidOperationException($"FhirMbb.Api exited with code {_process.ExitCode} before it was healthy:\n{Output}");
+                throw new ExitedEarlyException($"FhirMbb.Api exited with code {_process.ExitCode} before it was healthy:\n{Output}");
             try
             {
                 if ((await probe.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK) return;

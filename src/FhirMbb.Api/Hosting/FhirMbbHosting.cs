@@ -5,6 +5,7 @@ using FhirMbb.Core.Rest;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using FhirMbb.Data.Sqlite;
+using FhirMbb.Data.SqlServer;
 using Microsoft.Extensions.Options;
 
 namespace FhirMbb.Api.Hosting;
@@ -70,11 +71,19 @@ public static class FhirMbbHosting
     {
         var provider = configuration[$"{StorageOptions.Section}:Provider"] ?? "Sqlite";
         var connectionString = configuration.GetConnectionString("Fhir");
-        if (string.IsNullOrWhiteSpace(connectionString)) connectionString = StorageOptions.DefaultSqliteConnection;
+        var isSqlServer = provider.Equals("SqlServer", StringComparison.OrdinalIgnoreCase);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            // No default server to guess: SQL Server without a connection string is a configuration error.
+            if (isSqlServer) throw new InvalidOperationException("Storage:Provider is SqlServer but ConnectionStrings:Fhir is empty");
+            connectionString = StorageOptions.DefaultSqliteConnection;
+        }
         return provider.ToLowerInvariant() switch
         {
             "sqlite" => new SqliteResourceStore(connectionString),
-            _ => throw new InvalidOperationException($"Storage:Provider '{provider}' is not available in this build; use Sqlite"),
+            // Start-up is synchronous here; migrating before the first request is the point.
+            "sqlserver" => SqlServerResourceStore.OpenAsync(connectionString).GetAwaiter().GetResult(),
+            _ => throw new InvalidOperationException($"Storage:Provider '{provider}' is not available; use Sqlite or SqlServer"),
         };
     }
 }

@@ -1,0 +1,162 @@
+namespace FhirMbb.Data.SqlServer;
+
+/// <summary>
+/// Every T-SQL statement the SQL Server store sends, in one place so a test can parse each with ScriptDom
+/// (no SQL Server runs in CI). Values are always parameters; only these fixed texts are ever executed.
+/// </summary>
+public static class SqlServerStatements
+{
+    /// <summary>A statement and the type of the object whose properties bind its parameters (names match exactly).</summary>
+    public sealed record Statement(string Name, string Sql, Type? Parameters);
+
+    public sealed record ResourceKey(string Type, string Id);
+
+    public sealed record VersionKey(string Type, string Id, int Version);
+
+    public sealed record WriteParameters(
+        string Type, string Id, int Version, int? ExpectedVersion, long LastUpdated, bool Deleted, byte[]? Json, string? PatientId);
+
+    public sealed record HistoryParameters(string? Type, string? Id, long? Since, long? BeforeSequence, int Limit);
+
+    public sealed record CompartmentParameters(string Type, string PatientId);
+
+    public sealed record MigrationLockParameters(string Resource, int TimeoutMs);
+
+    public sealed record MigrationParameters(int Number, string Name);
+
+    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json";
+
+    public const string Read = $"""
+        SELECT {Columns}
+        FROM dbo.resource AS r
+        JOIN dbo.resource_version AS v ON v.seq = r.seq
+        WHERE r.type = @Type AND r.id = @Id
+        """;
+
+    public const string ReadVersion = $"""
+        SELECT {Columns}
+        FROM dbo.resource_version AS v
+        WHERE v.type = @Type AND v.id = @Id AND v.version = @Version
+        """;
+
+    /// <summary>
+    /// A create: the range lock (UPDLOCK, HOLDLOCK) makes a second creator of the same id wait and then see
+    /// the first one's row; the unique (type, id) is the backstop. Returns the new seq, or 0 when the id exists.
+    /// </summary>
+    public const string Create = """
+        SET NOCOUNT ON;
+        SET XACT_ABORT ON;
+        DECLARE @seq bigint = 0;
+        IF NOT EXISTS (SELECT 1 FROM dbo.resource WITH (UPDLOCK, HOLDLOCK) WHERE type = @Type AND id = @Id)
+        BEGIN
+            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json);
+            SET @seq = CAST(SCOPE_IDENTITY() AS bigint);
+            INSERT INTO dbo.resource (type, id, version, seq, deleted, patient_id)
+            VALUES (@Type, @Id, @Version, @seq, @Deleted, @PatientId);
+        END;
+        SELECT @seq;
+        """;
+
+    /// <summary>
+    /// An update or delete: the UPDATE with "version = @ExpectedVersion" is the optimistic check and takes the
+    /// row lock that holds off every other writer of this resource until commit. Returns the new seq, or 0
+    /// when the expected version no longer holds.
+    /// </summary>
+    public const string Update = """
+        SET NOCOUNT ON;
+        SET XACT_ABORT ON;
+        DECLARE @seq bigint = 0;
+        UPDATE dbo.resource
+        SET version = @Version, deleted = @Deleted,
+            patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
+        WHERE type = @Type AND id = @Id AND version = @ExpectedVersion;
+        IF @@ROWCOUNT = 1
+        BEGIN
+            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json);
+            SET @seq = CAST(SCOPE_IDENTITY() AS bigint);
+            UPDATE dbo.resource SET seq = @seq WHERE type = @Type AND id = @Id;
+        END;
+        SELECT @seq;
+        """;
+
+    public const string ListForPatient = $"""
+        SELECT {Columns}
+        FROM dbo.resource AS r
+        JOIN dbo.resource_version AS v ON v.seq = r.seq
+        WHERE r.patient_id = @PatientId AND r.type = @Type AND r.deleted = 0
+        ORDER BY v.seq
+        """;
+
+    /// <summary>
+    /// History newest first, keyset-paged on the global seq. One fixed text per combination of filters, so
+    /// every variant is enumerable and gets its own plan.
+    /// </summary>
+    public static string History(bool byType, bool byId, bool since, bool before)
+    {
+        var where = new List<string>();
+        if (byType) where.Add("v.type = @Type");
+        if (byId) where.Add("v.id = @Id");
+        if (since) where.Add("v.last_updated >= @Since");
+        if (before) where.Add("v.seq < @BeforeSequence");
+        return $"SELECT TOP (@Limit) {Columns} FROM dbo.resource_version AS v"
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
+            + " ORDER BY v.seq DESC";
+    }
+
+    /// <summary>
+    /// Serialises schema migration across instances: the lock belongs to the transaction, so it is released
+    /// by commit, rollback or a dropped connection. Returns sp_getapplock's result (negative: not granted).
+    /// </summary>
+    public const string AcquireMigrationLock = """
+        DECLARE @result int;
+        EXEC @result = sys.sp_getapplock @Resource = @Resource, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = @TimeoutMs;
+        SELECT @result;
+        """;
+
+    public const string CreateMigrationTable = """
+        IF OBJECT_ID(N'dbo.schema_migration', N'U') IS NULL
+        CREATE TABLE dbo.schema_migration (
+            version    int            NOT NULL CONSTRAINT pk_schema_migration PRIMARY KEY,
+            name       nvarchar(200)  NOT NULL,
+            applied_at datetimeoffset NOT NULL
+        );
+        """;
+
+    public const string IsMigrationApplied = "SELECT COUNT(*) FROM dbo.schema_migration WHERE version = @Number";
+
+    public const string RecordMigration = "INSERT INTO dbo.schema_migration (version, name, applied_at) VALUES (@Number, @Name, SYSDATETIMEOFFSET())";
+
+    /// <summary>0 when the table does not exist yet, so a fresh database reads as "not ready" rather than failing.</summary>
+    public const string AppliedVersion = """
+        IF OBJECT_ID(N'dbo.schema_migration', N'U') IS NULL SELECT 0
+        ELSE SELECT COALESCE(MAX(version), 0) FROM dbo.schema_migration
+        """;
+
+    /// <summary>Every statement above, history in all its variants, for the parse tests.</summary>
+    public static IReadOnlyList<Statement> All { get; } = BuildAll();
+
+    private static List<Statement> BuildAll()
+    {
+        var all = new List<Statement>
+        {
+            new(nameof(Read), Read, typeof(ResourceKey)),
+            new(nameof(ReadVersion), ReadVersion, typeof(VersionKey)),
+            new(nameof(Create), Create, typeof(WriteParameters)),
+            new(nameof(Update), Update, typeof(WriteParameters)),
+            new(nameof(ListForPatient), ListForPatient, typeof(CompartmentParameters)),
+            new(nameof(AcquireMigrationLock), AcquireMigrationLock, typeof(MigrationLockParameters)),
+            new(nameof(CreateMigrationTable), CreateMigrationTable, null),
+            new(nameof(IsMigrationApplied), IsMigrationApplied, typeof(MigrationParameters)),
+            new(nameof(RecordMigration), RecordMigration, typeof(MigrationParameters)),
+            new(nameof(AppliedVersion), AppliedVersion, null),
+        };
+        for (var mask = 0; mask < 16; mask++)
+        {
+            all.Add(new($"{nameof(History)}[{mask}]",
+                History((mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, (mask & 8) != 0), typeof(HistoryParameters)));
+        }
+        return all;
+    }
+}

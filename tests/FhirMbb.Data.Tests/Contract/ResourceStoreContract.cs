@@ -1,0 +1,276 @@
+using System.Text;
+using FhirMbb.Core.Storage;
+
+namespace FhirMbb.Data.Tests.Contract;
+
+/// <summary>
+/// What every resource store must do, written once and run per provider: each derived class supplies a
+/// fresh database per test. A provider that cannot run here (no server) reports every case as skipped.
+/// </summary>
+public abstract class ResourceStoreContract : IAsyncLifetime
+{
+    private readonly List<IResourceStore> _open = [];
+
+    /// <summary>Null when the provider can run on this machine; otherwise why not, shown as the skip reason.</summary>
+    protected abstract string? SkipReason { get; }
+
+    protected abstract Task CreateDatabaseAsync();
+
+    protected abstract Task DropDatabaseAsync();
+
+    /// <summary>A new store instance on this test's database; opening it applies migrations, as at start-up.</summary>
+    protected abstract Task<IResourceStore> OpenStoreAsync();
+
+    protected abstract Task<int> CountMigrationRowsAsync();
+
+    protected abstract int ScriptCount { get; }
+
+    /// <summary>Called after a store was closed, so a provider can drop pooled connections.</summary>
+    protected virtual void AfterClose() { }
+
+    public async Task InitializeAsync()
+    {
+        if (SkipReason is null) await CreateDatabaseAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _open) (store as IDisposable)?.Dispose();
+        _open.Clear();
+        AfterClose();
+        if (SkipReason is null) await DropDatabaseAsync();
+    }
+
+    protected async Task<IResourceStore> StoreAsync()
+    {
+        Skip.If(SkipReason is not null, SkipReason);
+        var store = await OpenStoreAsync();
+        lock (_open) _open.Add(store);
+        return store;
+    }
+
+    private void Close(IResourceStore store)
+    {
+        (store as IDisposable)?.Dispose();
+        _open.Remove(store);
+        AfterClose();
+    }
+
+    protected static ResourceWrite Write(string id, int version, int? expected, string? json = "{}", string? patient = null, string type = "Observation") =>
+        new(type, id, version, expected, DateTimeOffset.UnixEpoch.AddDays(version), json is null ? null : Encoding.UTF8.GetBytes(json), patient);
+
+    private static string Text(StoredResource? stored) => Encoding.UTF8.GetString(Assert.IsType<StoredResource>(stored).Json.Span);
+
+    [SkippableFact]
+    public async Task A_written_version_reads_back_byte_for_byte()
+    {
+        var store = await StoreAsync();
+        var bytes = Encoding.UTF8.GetBytes("{\"resourceType\":\"Observation\",\"id\":\"a\",\"note\":[{\"text\":\"douleur lombaire \u00e9\u00e8 \u2014 L4/L5\"}]}");
+        Assert.True(await store.TryWriteAsync(new ResourceWrite("Observation", "a", 1, null, DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123), bytes, "p1")));
+
+        var read = await store.ReadAsync("Observation", "a");
+
+        Assert.NotNull(read);
+        Assert.Equal(bytes, read.Json.ToArray());
+        Assert.Equal(1, read.Version);
+        Assert.False(read.Deleted);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123), read.LastUpdated);
+        Assert.True(read.Sequence > 0);
+    }
+
+    [SkippableFact]
+    public async Task A_resource_that_never_existed_reads_as_null()
+    {
+        var store = await StoreAsync();
+        Assert.Null(await store.ReadAsync("Observation", "nobody"));
+        Assert.Null(await store.ReadVersionAsync("Observation", "nobody", 1));
+    }
+
+    [SkippableFact]
+    public async Task A_second_create_of_the_same_id_is_refused()
+    {
+        var store = await StoreAsync();
+        Assert.True(await store.TryWriteAsync(Write("a", 1, null, "{\"first\":true}")));
+        Assert.False(await store.TryWriteAsync(Write("a", 1, null, "{\"second\":true}")));
+        Assert.Equal("{\"first\":true}", Text(await store.ReadAsync("Observation", "a")));
+    }
+
+    [SkippableFact]
+    public async Task Ids_that_differ_only_in_case_are_different_resources()
+    {
+        // FHIR ids are case-sensitive; a case-insensitive collation would merge these two.
+        var store = await StoreAsync();
+        Assert.True(await store.TryWriteAsync(Write("abc", 1, null, "{\"lower\":1}")));
+        Assert.True(await store.TryWriteAsync(Write("ABC", 1, null, "{\"upper\":1}")));
+        Assert.Equal("{\"lower\":1}", Text(await store.ReadAsync("Observation", "abc")));
+        Assert.Equal("{\"upper\":1}", Text(await store.ReadAsync("Observation", "ABC")));
+    }
+
+    [SkippableFact]
+    public async Task An_update_against_a_stale_version_is_refused_and_leaves_no_trace()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("a", 1, null, "{\"v\":1}"));
+        Assert.True(await store.TryWriteAsync(Write("a", 2, 1, "{\"v\":2}")));
+
+        Assert.False(await store.TryWriteAsync(Write("a", 3, 1, "{\"v\":\"stale\"}")));
+
+        var history = await store.HistoryAsync(new HistoryQuery("Observation", "a", null, 10, null));
+        Assert.Equal([2, 1], history.Entries.Select(e => e.Version));
+        Assert.Equal("{\"v\":2}", Text(await store.ReadAsync("Observation", "a")));
+        Assert.Null(await store.ReadVersionAsync("Observation", "a", 3));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_creates_of_one_id_let_exactly_one_through()
+    {
+        var store = await StoreAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Task.Run(() => store.TryWriteAsync(Write("same", 1, null, $"{{\"writer\":{i}}}")))));
+        Assert.Equal(1, results.Count(r => r));
+        var history = await store.HistoryAsync(new HistoryQuery("Observation", "same", null, 100, null));
+        Assert.Single(history.Entries);
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_updates_from_the_same_version_let_exactly_one_through()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("a", 1, null));
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => store.TryWriteAsync(Write("a", 2, 1, $"{{\"writer\":{i}}}")))));
+        Assert.Equal(1, results.Count(r => r));
+        Assert.Equal(2, (await store.ReadAsync("Observation", "a"))!.Version);
+    }
+
+    [SkippableFact]
+    public async Task A_delete_is_a_version_and_keeps_the_earlier_ones()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("a", 1, null, "{\"v\":1}", patient: "p1"));
+        Assert.True(await store.TryWriteAsync(Write("a", 2, 1, json: null)));
+
+        var current = await store.ReadAsync("Observation", "a");
+        Assert.True(current!.Deleted);
+        Assert.Equal(2, current.Version);
+        Assert.True(current.Json.IsEmpty);
+        Assert.Equal("{\"v\":1}", Text(await store.ReadVersionAsync("Observation", "a", 1)));
+        Assert.False((await store.ReadVersionAsync("Observation", "a", 1))!.Deleted);
+        Assert.Empty(await store.ListForPatientAsync("Observation", "p1"));
+    }
+
+    [SkippableFact]
+    public async Task A_deleted_resource_can_be_written_again_as_the_next_version()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("a", 1, null, patient: "p1"));
+        await store.TryWriteAsync(Write("a", 2, 1, json: null));
+
+        Assert.True(await store.TryWriteAsync(Write("a", 3, 2, "{\"back\":true}", patient: "p1")));
+
+        Assert.Equal("{\"back\":true}", Text(await store.ReadAsync("Observation", "a")));
+        Assert.Equal(["a"], (await store.ListForPatientAsync("Observation", "p1")).Select(r => r.Id));
+    }
+
+    [SkippableFact]
+    public async Task Acknowledged_writes_survive_closing_and_reopening_the_store()
+    {
+        var store = await StoreAsync();
+        for (var i = 1; i <= 5; i++) Assert.True(await store.TryWriteAsync(Write($"r{i}", 1, null)));
+        Close(store);
+
+        var reopened = await StoreAsync();
+        for (var i = 1; i <= 5; i++) Assert.NotNull(await reopened.ReadAsync("Observation", $"r{i}"));
+    }
+
+    [SkippableFact]
+    public async Task Migrations_run_once_when_several_instances_start_on_one_database_at_once()
+    {
+        Skip.If(SkipReason is not null, SkipReason);
+        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(StoreAsync)));
+        var again = await StoreAsync();
+
+        Assert.All(stores.Append(again), s => Assert.True(s.IsReadyAsync().GetAwaiter().GetResult()));
+        Assert.Equal(ScriptCount, await CountMigrationRowsAsync());
+        Assert.True(await stores[0].TryWriteAsync(Write("after-migration", 1, null)));
+        Assert.NotNull(await again.ReadAsync("Observation", "after-migration"));
+    }
+
+    [SkippableFact]
+    public async Task History_pages_newest_first_with_a_cursor()
+    {
+        var store = await StoreAsync();
+        for (var i = 1; i <= 5; i++) await store.TryWriteAsync(Write($"h{i}", 1, null));
+        await store.TryWriteAsync(Write("other-type", 1, null, type: "Procedure"));
+
+        var first = await store.HistoryAsync(new HistoryQuery("Observation", null, null, 2, null));
+        var second = await store.HistoryAsync(new HistoryQuery("Observation", null, null, 2, first.NextBeforeSequence));
+        var third = await store.HistoryAsync(new HistoryQuery("Observation", null, null, 2, second.NextBeforeSequence));
+
+        Assert.Equal(["h5", "h4", "h3", "h2", "h1"], first.Entries.Concat(second.Entries).Concat(third.Entries).Select(e => e.Id));
+        Assert.NotNull(first.NextBeforeSequence);
+        Assert.Null(third.NextBeforeSequence);
+    }
+
+    [SkippableFact]
+    public async Task Whole_server_history_covers_every_type_and_since_filters_by_last_updated()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("o", 1, null));
+        await store.TryWriteAsync(Write("o", 2, 1));
+        await store.TryWriteAsync(Write("p", 1, null, type: "Procedure"));
+
+        var all = await store.HistoryAsync(new HistoryQuery(null, null, null, 10, null));
+        var since = await store.HistoryAsync(new HistoryQuery(null, null, DateTimeOffset.UnixEpoch.AddDays(2), 10, null));
+
+        Assert.Equal(["Procedure/p/1", "Observation/o/2", "Observation/o/1"], all.Entries.Select(e => $"{e.Type}/{e.Id}/{e.Version}"));
+        Assert.Equal(["Observation/o/2"], since.Entries.Select(e => $"{e.Type}/{e.Id}/{e.Version}"));
+    }
+
+    [SkippableFact]
+    public async Task Patient_compartment_lists_current_resources_of_that_patient_only()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("mine", 1, null, "{\"v\":1}", patient: "p1"));
+        await store.TryWriteAsync(Write("mine", 2, 1, "{\"v\":2}", patient: "p1"));
+        await store.TryWriteAsync(Write("theirs", 1, null, patient: "p2"));
+        await store.TryWriteAsync(Write("my-procedure", 1, null, patient: "p1", type: "Procedure"));
+
+        var listed = await store.ListForPatientAsync("Observation", "p1");
+
+        Assert.Equal(["mine"], listed.Select(r => r.Id));
+        Assert.Equal("{\"v\":2}", Text(listed[0]));
+    }
+
+    [SkippableFact]
+    public async Task A_multi_write_stores_every_version_in_one_go()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("existing", 1, null));
+
+        var result = await store.TryWriteAllAsync([Write("new", 1, null), Write("existing", 2, 1), Write("gone", 1, null)]);
+
+        Assert.Equal(-1, result);
+        Assert.Equal(2, (await store.ReadAsync("Observation", "existing"))!.Version);
+        Assert.NotNull(await store.ReadAsync("Observation", "new"));
+        Assert.NotNull(await store.ReadAsync("Observation", "gone"));
+    }
+
+    [SkippableFact]
+    public async Task A_multi_write_with_one_conflict_stores_none_of_it_and_names_the_conflict()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("existing", 1, null, "{\"v\":1}"));
+        await store.TryWriteAsync(Write("taken", 1, null));
+        var before = await store.HistoryAsync(new HistoryQuery(null, null, null, 100, null));
+
+        var result = await store.TryWriteAllAsync([Write("new", 1, null), Write("existing", 2, 1, "{\"v\":2}"), Write("taken", 1, null), Write("later", 1, null)]);
+
+        Assert.Equal(2, result);
+        Assert.Null(await store.ReadAsync("Observation", "new"));
+        Assert.Null(await store.ReadAsync("Observation", "later"));
+        Assert.Equal("{\"v\":1}", Text(await store.ReadAsync("Observation", "existing")));
+        var after = await store.HistoryAsync(new HistoryQuery(null, null, null, 100, null));
+        Assert.Equal(before.Entries.Select(e => e.Sequence), after.Entries.Select(e => e.Sequence));
+        // The store stays usable after the rollback.
+        Assert.True(await store.TryWriteAsync(Write("new", 1, null)));
+    }
+}

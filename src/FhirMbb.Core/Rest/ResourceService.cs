@@ -38,6 +38,14 @@ public sealed class ResourceService(
         _ = await store.ReadAsync(type, id, ct) ?? throw FhirOperationException.NotFound($"{type}/{id} is not known");
     }
 
+    /// <summary>The current version, deleted or not, for access checks that must run before 404 or 410 is decided.</summary>
+    public Task<StoredResource?> FindAsync(string type, string id, CancellationToken ct = default)
+    {
+        RequireType(type);
+        RequireId(id);
+        return store.ReadAsync(type, id, ct);
+    }
+
     public async Task<StoredResource> ReadVersionAsync(string type, string id, string versionId, CancellationToken ct = default)
     {
         RequireType(type);
@@ -109,11 +117,15 @@ public sealed class ResourceService(
         throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being changed too often to delete; try again");
     }
 
-    public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, CancellationToken ct = default)
+    public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, CancellationToken ct = default) =>
+        HistoryAsync(type, id, since, count, before, patientId: null, ct);
+
+    /// <summary>History kept to one patient's compartment when <paramref name="patientId"/> is set (a patient-scoped token).</summary>
+    public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, string? patientId, CancellationToken ct = default)
     {
         if (type is not null) RequireType(type);
         if (id is not null) RequireId(id);
-        return store.HistoryAsync(new HistoryQuery(type, id, since, count, before), ct);
+        return store.HistoryAsync(new HistoryQuery(type, id, since, count, before, patientId), ct);
     }
 
     private async Task<StoredResource?> WriteVersionAsync(Resource resource, int version, int? expected, CancellationToken ct)

@@ -1,5 +1,6 @@
 using FhirMbb.Api.Endpoints;
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
 using FhirMbb.Core.Rest;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
@@ -28,6 +29,7 @@ public static class FhirMbbHosting
         services.AddSingleton<FhirResponses>();
         services.AddSingleton<BundleWriter>();
         services.AddSingleton<CapabilityStatementBuilder>();
+        builder.AddFhirMbbSecurity();
         return builder;
     }
 
@@ -37,9 +39,11 @@ public static class FhirMbbHosting
         _ = app.Services.GetRequiredService<IResourceStore>();
 
         app.UseMiddleware<FhirErrorMiddleware>();
+        app.UseFhirMbbSecurity();
         app.MapHealthEndpoints();
         var fhir = app.MapGroup(FhirRoutes.Base);
         fhir.MapMetadataEndpoints();
+        fhir.MapSmartConfiguration();
         fhir.MapHistoryEndpoints();
         fhir.MapResourceEndpoints();
         return app;

@@ -68,6 +68,16 @@ public sealed class AccessDecision
         return false;
     }
 
+    /// <summary>Whether the compartment alone allows a resource of <paramref name="patientId"/> (granular restrictions aside).</summary>
+    public bool InCompartment(string? patientId) =>
+        Grants.Any(g => g.PatientId is null || string.Equals(g.PatientId, patientId, StringComparison.Ordinal));
+
+    /// <summary>404, worded as for an absent resource, unless the resource's patient is in the token's compartment.</summary>
+    public void RequirePatientCompartment(string? patientId, string type, string id)
+    {
+        if (!InCompartment(patientId)) throw FhirOperationException.NotFound($"{type}/{id} is not known");
+    }
+
     public bool Permits(Resource resource) => Permits(PatientCompartment.PatientIdOf(resource), () => resource);
 
     /// <summary>

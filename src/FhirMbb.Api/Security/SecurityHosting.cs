@@ -77,6 +77,9 @@ public static partial class SecurityHosting
             LogSmart(app.Logger, options.Authority!, options.Audience!);
         }
         app.UseMiddleware<SmartAccessMiddleware>();
+        // Placed explicitly after ours: otherwise the host adds it first, and it would validate (and cache the
+        // result) before a rotated key has been fetched. Here it only reuses the result we already have.
+        if (options.Mode == AuthMode.Smart) app.UseAuthentication();
         return app;
     }
 

@@ -62,10 +62,10 @@ public static class ResourceEndpoints
     private static async Task VRead(
         HttpContext context, string type, string id, string versionId, ResourceService service, FhirResponses responses, FhirSerialization serialization)
     {
-        var access = await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.VRead, service, serialization);
+        var access = await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.VRead, service, serialization, versionId);
         var stored = await service.ReadVersionAsync(type, id, versionId, context.RequestAborted);
         // An old version may predate the resource's move into the token's compartment: it is judged on its own content.
-        if (!access.IsUnrestricted) access.RequireVisible(stored, serialization);
+        if (!access.IsUnrestricted) access.RequireVisible(stored, serialization, ResourceService.VersionNotFound(type, id, versionId));
         await responses.WriteStoredAsync(context, stored);
     }
 

@@ -17,15 +17,18 @@ public sealed record HistoryAccess(string? PatientId, Func<StoredResource, bool>
 public static class ResourceGuard
 {
     /// <summary>read, vread and instance history: checked against the resource as stored now, before 404/410 is decided, so a deletion leaks nothing either.</summary>
+    /// <param name="versionId">for a vread: its 404 names the version, and so must the 404 of a hidden resource.</param>
     public static async Task<AccessDecision> RequireReadableAsync(
-        HttpContext context, string type, string id, Interaction interaction, ResourceService service, FhirSerialization serialization)
+        HttpContext context, string type, string id, Interaction interaction, ResourceService service, FhirSerialization serialization,
+        string? versionId = null)
     {
         ResourceService.RequireType(type);
         ResourceService.RequireId(id);
         var decision = context.RequireAccess(type, interaction);
         if (decision.IsUnrestricted) return decision;
         var current = await service.FindAsync(type, id, context.RequestAborted);
-        if (current is not null) decision.RequireVisible(current, serialization);
+        if (current is not null)
+            decision.RequireVisible(current, serialization, versionId is null ? null : ResourceService.VersionNotFound(type, id, versionId));
         return decision;
     }
 

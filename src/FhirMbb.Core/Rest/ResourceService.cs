@@ -51,9 +51,9 @@ public sealed class ResourceService(
         RequireType(type);
         RequireId(id);
         if (!int.TryParse(versionId, out var version) || version < 1)
-            throw FhirOperationException.NotFound($"{type}/{id} has no version '{versionId}'");
+            throw VersionNotFound(type, id, versionId);
         var stored = await store.ReadVersionAsync(type, id, version, ct)
-            ?? throw FhirOperationException.NotFound($"{type}/{id} has no version {version}");
+            ?? throw VersionNotFound(type, id, versionId);
         if (stored.Deleted) throw FhirOperationException.Gone($"Version {version} of {type}/{id} is a deletion");
         return stored;
     }
@@ -154,6 +154,12 @@ public sealed class ResourceService(
         { Deleted: true } => $"it was deleted at version {current.Version}",
         _ => $"current version is {current.Version}",
     };
+
+    /// <summary>The 404 of a vread; access checks answer with the same words so hidden and absent look alike.</summary>
+    public static FhirOperationException VersionNotFound(string type, string id, string versionId) =>
+        FhirOperationException.NotFound(int.TryParse(versionId, out var version) && version >= 1
+            ? $"{type}/{id} has no version {version}"
+            : $"{type}/{id} has no version '{versionId}'");
 
     public static void RequireType(string type)
     {

@@ -95,10 +95,11 @@ public sealed class AccessDecision
     /// Reads answer 404 for a resource the token may not see, with the same words as for one that does not
     /// exist, so a patient app cannot learn whether another patient's resource is there.
     /// </summary>
-    public void RequireVisible(StoredResource stored, FhirSerialization serialization)
+    /// <param name="notFound">the exact 404 an absent resource would get here (a vread words it differently).</param>
+    public void RequireVisible(StoredResource stored, FhirSerialization serialization, FhirOperationException? notFound = null)
     {
         if (!Permits(stored, serialization))
-            throw FhirOperationException.NotFound($"{stored.Type}/{stored.Id} is not known");
+            throw notFound ?? FhirOperationException.NotFound($"{stored.Type}/{stored.Id} is not known");
     }
 
     /// <summary>Writes refuse, with 403, a resource the token may not hold: outside its patient or its restrictions.</summary>

@@ -54,7 +54,8 @@ public sealed class SmartAccessMiddleware(RequestDelegate next, AuthOptions opti
         context.User = result.Principal;
         var claims = result.Principal.Claims;
         context.SetAccess(AccessPolicy.ForToken(
-            claims.Where(c => c.Type is "scope" or "scp").Select(c => c.Value),
+            // "scope" (RFC 9068, Keycloak), "scp" (Entra delegated), "roles" (Entra app roles of client-credentials tokens).
+            claims.Where(c => c.Type is "scope" or "scp" or "roles").Select(c => c.Value),
             result.Principal.FindFirst(options.PatientClaim)?.Value,
             result.Principal.FindFirst("sub")?.Value));
         await next(context);

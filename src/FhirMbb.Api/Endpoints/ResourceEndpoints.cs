@@ -40,8 +40,8 @@ public static class ResourceEndpoints
         FhirNegotiation.ResponseFormat(context);
         var ifMatch = VersionHeaders.IfMatch(context.Request);
         var resource = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
-        ifMatch = await ResourceGuard.RequireUpdatableAsync(context, type, id, resource, ifMatch, service, serialization);
-        var outcome = await service.UpdateAsync(type, id, resource, ifMatch, context.RequestAborted);
+        var access = ResourceGuard.RequireUpdatable(context, type, resource, serialization);
+        var outcome = await service.UpdateAsync(type, id, resource, ifMatch, access, context.RequestAborted);
         await WriteWriteOutcomeAsync(context, outcome, responses);
     }
 
@@ -73,8 +73,8 @@ public static class ResourceEndpoints
         HttpContext context, string type, string id, ResourceService service, FhirResponses responses, FhirSerialization serialization)
     {
         var ifMatch = VersionHeaders.IfMatch(context.Request);
-        ifMatch = await ResourceGuard.RequireDeletableAsync(context, type, id, ifMatch, service, serialization);
-        await service.DeleteAsync(type, id, ifMatch, context.RequestAborted);
+        var access = ResourceGuard.RequireDeletable(context, type, id, serialization);
+        await service.DeleteAsync(type, id, ifMatch, access, context.RequestAborted);
         if (PreferHeader.Return(context.Request) == PreferReturn.OperationOutcome)
         {
             await responses.WriteOutcomeAsync(context, StatusCodes.Status200OK, OperationOutcome.IssueSeverity.Information,

@@ -42,37 +42,32 @@ public static class ResourceGuard
     }
 
     /// <summary>
-    /// update: the token must be allowed both the resource as stored and the new content, so nothing is taken
-    /// from or moved to another patient. Update-as-create needs create as well. Returns the version to require
-    /// when the caller gave no If-Match, so a concurrent move between this check and the write fails with 412.
+    /// update: the token must be allowed both the version it replaces and the new content, so nothing is taken
+    /// from or moved to another patient; update-as-create needs create as well. The service runs the returned
+    /// check on the very version it replaces (again after a lost race), so a concurrent move cannot slip between.
     /// </summary>
-    public static async Task<int?> RequireUpdatableAsync(
-        HttpContext context, string type, string id, Resource resource, int? ifMatch, ResourceService service, FhirSerialization serialization)
+    public static Action<StoredResource?> RequireUpdatable(HttpContext context, string type, Resource resource, FhirSerialization serialization)
     {
         var decision = context.RequireAccess(type, Interaction.Update);
-        var current = await service.FindAsync(type, id, context.RequestAborted);
-        var creates = current is null || current.Deleted;
-        var create = creates ? context.RequireAccess(type, Interaction.Create) : null;
-        if (decision.IsUnrestricted && (create is null || create.IsUnrestricted)) return ifMatch;
-
-        if (current is not null) decision.RequireWritable(current, serialization);
         decision.RequireWritable(resource);
-        create?.RequireWritable(resource);
-        return ifMatch ?? (creates ? null : current!.Version);
+        return replaced =>
+        {
+            if (replaced is null || replaced.Deleted)
+                context.RequireAccess(type, Interaction.Create).RequireWritable(resource);
+            if (replaced is not null && !decision.IsUnrestricted) decision.RequireWritable(replaced, serialization);
+        };
     }
 
     /// <summary>delete: 403 for a resource the token could not write; deleting what is absent stays a success.</summary>
-    public static async Task<int?> RequireDeletableAsync(
-        HttpContext context, string type, string id, int? ifMatch, ResourceService service, FhirSerialization serialization)
+    public static Action<StoredResource> RequireDeletable(HttpContext context, string type, string id, FhirSerialization serialization)
     {
         ResourceService.RequireType(type);
         ResourceService.RequireId(id);
         var decision = context.RequireAccess(type, Interaction.Delete);
-        if (decision.IsUnrestricted) return ifMatch;
-        var current = await service.FindAsync(type, id, context.RequestAborted);
-        if (current is null || current.Deleted) return ifMatch;
-        decision.RequireWritable(current, serialization);
-        return ifMatch ?? current.Version;
+        return current =>
+        {
+            if (!decision.IsUnrestricted) decision.RequireWritable(current, serialization);
+        };
     }
 
     /// <summary>

@@ -70,7 +70,15 @@ public sealed class ResourceService(
         return new WriteOutcome(stored, Created: true);
     }
 
-    public async Task<WriteOutcome> UpdateAsync(string type, string id, Resource resource, int? ifMatch, CancellationToken ct = default)
+    public Task<WriteOutcome> UpdateAsync(string type, string id, Resource resource, int? ifMatch, CancellationToken ct = default) =>
+        UpdateAsync(type, id, resource, ifMatch, checkReplaced: null, ct);
+
+    /// <param name="checkReplaced">
+    /// runs on the version about to be replaced (null: none) and throws to refuse it; it runs again after a lost race,
+    /// so the version checked is always the version the store replaces (access checks rely on this).
+    /// </param>
+    public async Task<WriteOutcome> UpdateAsync(
+        string type, string id, Resource resource, int? ifMatch, Action<StoredResource?>? checkReplaced, CancellationToken ct = default)
     {
         RequireType(type);
         RequireId(id);
@@ -84,6 +92,7 @@ public sealed class ResourceService(
         for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
         {
             var current = await store.ReadAsync(type, id, ct);
+            checkReplaced?.Invoke(current);
             if (ifMatch is { } expectedVersion && (current is null || current.Deleted || current.Version != expectedVersion))
                 throw FhirOperationException.PreconditionFailed(
                     $"If-Match W/\"{expectedVersion}\" does not match the current version of {type}/{id} ({Describe(current)})");
@@ -98,7 +107,11 @@ public sealed class ResourceService(
     }
 
     /// <summary>Deletes the resource by storing a deletion version; deleting what is absent or already deleted succeeds.</summary>
-    public async Task DeleteAsync(string type, string id, int? ifMatch, CancellationToken ct = default)
+    public Task DeleteAsync(string type, string id, int? ifMatch, CancellationToken ct = default) =>
+        DeleteAsync(type, id, ifMatch, checkDeleted: null, ct);
+
+    /// <param name="checkDeleted">runs on the current version before it is deleted, again after a lost race; throws to refuse.</param>
+    public async Task DeleteAsync(string type, string id, int? ifMatch, Action<StoredResource>? checkDeleted, CancellationToken ct = default)
     {
         RequireType(type);
         RequireId(id);
@@ -108,6 +121,7 @@ public sealed class ResourceService(
             if (ifMatch is { } expectedVersion && (current is null || current.Version != expectedVersion))
                 throw FhirOperationException.PreconditionFailed($"If-Match W/\"{expectedVersion}\" does not match {type}/{id} ({Describe(current)})");
             if (current is null || current.Deleted) return;
+            checkDeleted?.Invoke(current);
 
             var write = new ResourceWrite(type, id, current.Version + 1, current.Version, clock.GetUtcNow(), Json: null, PatientId: null);
             if (await store.TryWriteAsync(write, ct)) return;

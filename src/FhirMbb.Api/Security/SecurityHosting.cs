@@ -45,6 +45,16 @@ public static partial class SecurityHosting
             jwt.RefreshOnIssuerKeyNotFound = true;
             // Keep claim names as issued ("scope", "patient", "sub"), not mapped to WS-* URIs.
             jwt.MapInboundClaims = false;
+            // The handler rethrows failures that are not about the token (the authority unreachable); make them
+            // results, so the access middleware can answer 503 instead of the pipeline crashing.
+            jwt.Events = new JwtBearerEvents
+            {
+                OnAuthenticationFailed = failed =>
+                {
+                    failed.Fail(failed.Exception);
+                    return Task.CompletedTask;
+                },
+            };
             jwt.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidateIssuer = true,

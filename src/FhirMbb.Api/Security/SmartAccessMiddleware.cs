@@ -45,9 +45,21 @@ public sealed class SmartAccessMiddleware(RequestDelegate next, AuthOptions opti
         if (token is null) throw SmartChallenge.Unauthorized(context, error: null, "A bearer access token is required");
 
         // A key id the cached JWKS does not know may be a rotated key: fetch the keys before validating.
-        if (KeyId(token) is { } keyId) await authority.EnsureSigningKeyAsync(keyId, context.RequestAborted);
+        if (KeyId(token) is { } keyId)
+        {
+            try
+            {
+                await authority.EnsureSigningKeyAsync(keyId, context.RequestAborted);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException or InvalidOperationException && !context.RequestAborted.IsCancellationRequested)
+            {
+                // No keys at all (the authority has never answered): the token cannot be judged, which is not the client's fault.
+                throw AuthorityUnreachable();
+            }
+        }
 
         var result = await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme);
+        if (result.Failure is IOException or HttpRequestException) throw AuthorityUnreachable();
         if (!result.Succeeded || result.Principal is null)
             throw SmartChallenge.Unauthorized(context, "invalid_token", SmartChallenge.Describe(result.Failure));
 
@@ -60,6 +72,10 @@ public sealed class SmartAccessMiddleware(RequestDelegate next, AuthOptions opti
             result.Principal.FindFirst("sub")?.Value));
         await next(context);
     }
+
+    private static FhirOperationException AuthorityUnreachable() =>
+        new(StatusCodes.Status503ServiceUnavailable, OperationOutcome.IssueType.Transient,
+            "The authorization server cannot be reached to check the token; try again shortly");
 
     private static bool IsPublic(PathString path) =>
         PublicPaths.Any(p => path.Equals(p, StringComparison.OrdinalIgnoreCase));

@@ -61,6 +61,23 @@ public sealed class AuthModeTests
         await (await client.GetAsync("/fhir/.well-known/smart-configuration")).AssertOutcome(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task An_unreachable_authority_makes_tokens_unjudgeable_503_while_metadata_still_answers()
+    {
+        using var minter = new AuthorizationServerStub();
+        using var host = new HostIn("Testing", ("Auth:Mode", "Smart"), ("Auth:Authority", "http://127.0.0.1:9"),
+            ("Auth:Audience", SmartApiFactory.Audience), ("Auth:RequireHttpsMetadata", "false"));
+        var client = host.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", minter.Mint("user/*.rs"));
+
+        await (await client.GetAsync("/fhir/_history")).AssertOutcome(HttpStatusCode.ServiceUnavailable);
+        var metadata = await client.GetAsync("/fhir/metadata");
+        Assert.True(metadata.StatusCode == HttpStatusCode.OK, await metadata.Content.ReadAsStringAsync());
+        var statement = await metadata.ReadAs<CapabilityStatement>();
+        Assert.NotNull(statement.Rest[0].Security);
+        Assert.Null(statement.Rest[0].Security.GetExtension(SmartConfiguration.OAuthUrisExtension));
+    }
+
     private static string Flatten(Exception e) => e.InnerException is null ? e.Message : e.Message + " | " + Flatten(e.InnerException);
 }
 

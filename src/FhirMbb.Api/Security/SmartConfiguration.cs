@@ -80,7 +80,8 @@ public static class SmartConfiguration
         {
             var security = new CapabilityStatement.SecurityComponent
             {
-                Cors = true,
+                // No CORS middleware is configured yet; browser apps need a proxy or a later change.
+                Cors = false,
                 Description = "SMART on FHIR (App Launch 1.0 and 2.x scopes): OAuth 2.0 bearer tokens from the authorization server below. " +
                               "Tokens with patient/ scopes see only the patient of their launch context.",
             };

@@ -11,6 +11,7 @@ public static class FhirRoutes
     public const string Version = "/{type}/{id}/_history/{versionId}";
     public const string TypeHistory = "/{type}/_history";
     public const string SystemHistory = "/_history";
+    public const string SmartConfiguration = "/.well-known/smart-configuration";
 
     public const string Healthz = "/healthz";
     public const string Readyz = "/readyz";

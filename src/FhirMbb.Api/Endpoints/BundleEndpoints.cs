@@ -1,6 +1,9 @@
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
+using FhirMbb.Core.Security;
 using FhirMbb.Core;
 using FhirMbb.Core.Bundles;
+using FhirMbb.Core.Rest;
 using FhirMbb.Core.Serialization;
 using Hl7.Fhir.Model;
 
@@ -22,6 +25,32 @@ public static class BundleEndpoints
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch });
     }
 
+    /// <summary>
+    /// Every entry's type and interaction must be granted. Entries are not yet checked one by one against a
+    /// patient compartment, so a compartment-limited token may not send bundles at all (403) rather than risk a leak.
+    /// </summary>
+    private static void RequireBundleAccess(HttpContext context, Bundle bundle)
+    {
+        foreach (var entry in bundle.Entry)
+        {
+            var url = entry.Request?.Url ?? "";
+            var type = url.Split('?', '/')[0];
+            if (!ResourceTypes.IsWritable(type)) continue; // the bundle service answers unknown types itself
+            var interaction = entry.Request?.Method switch
+            {
+                Bundle.HTTPVerb.POST => Interaction.Create,
+                Bundle.HTTPVerb.PUT => Interaction.Update,
+                Bundle.HTTPVerb.DELETE => Interaction.Delete,
+                Bundle.HTTPVerb.PATCH => Interaction.Patch,
+                _ => Interaction.Read,
+            };
+            var decision = context.RequireAccess(type, interaction);
+            if (!decision.IsUnrestricted)
+                throw new FhirOperationException(403, OperationOutcome.IssueType.Forbidden,
+                    "Batch and transaction bundles need user/ or system/ scopes; a token limited to one patient's compartment cannot send them");
+        }
+    }
+
     private static async Task Process(HttpContext context, BundleService bundles, FhirRequestReader reader, BundleWriter writer, FhirSerialization serialization)
     {
         FhirNegotiation.ResponseFormat(context);
@@ -29,6 +58,7 @@ public static class BundleEndpoints
         if (body is not Bundle bundle)
             throw FhirOperationException.BadRequest($"POST to the base takes a Bundle, not a {body.TypeName}");
 
+        RequireBundleAccess(context, bundle);
         var result = await bundles.ProcessAsync(bundle, context.RequestAborted);
 
         var baseUrl = FhirResponses.BaseUrl(context.Request);

@@ -1,4 +1,7 @@
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
+using FhirMbb.Core.Security;
+using FhirMbb.Core.Serialization;
 using FhirMbb.Core;
 using FhirMbb.Core.Evaluation;
 using FhirMbb.Core.Rest;
@@ -32,11 +35,15 @@ public static class EvaluateBlockEndpoints
     }
 
     private static async Task Instance(HttpContext context, string id, EvaluateBlockService service, ResourceService resources,
-        FhirRequestReader reader, FhirResponses responses)
+        FhirRequestReader reader, FhirResponses responses, FhirSerialization serialization)
     {
         ResourceService.RequireId(id);
         FhirNegotiation.ResponseFormat(context);
         var input = await OperationInput.ReadAsync(context, reader);
+        var decisions = context.RequireOperationAccess(OperationAccess.EvaluateBlock(input.Persist));
+        // A compartment token evaluates only a block it may read; the evidence is then gathered from that same patient.
+        if (decisions.Any(d => !d.IsUnrestricted))
+            await ResourceGuard.RequireReadableAsync(context, "Procedure", id, Interaction.Read, resources, serialization);
         var answer = await service.EvaluateProcedureAsync(id, input.Policy, context.RequestAborted);
         await AnswerAsync(context, answer, input, resources, responses);
     }
@@ -46,6 +53,10 @@ public static class EvaluateBlockEndpoints
     {
         FhirNegotiation.ResponseFormat(context);
         var input = await OperationInput.ReadAsync(context, reader);
+        var decisions = context.RequireOperationAccess(OperationAccess.EvaluateBlock(input.Persist));
+        foreach (var decision in decisions.Where(d => !d.IsUnrestricted))
+            if (!decision.InCompartment(PatientCompartment.ReferencedPatient(new ResourceReference(input.Patient))))
+                throw FhirOperationException.NotFound($"{input.Patient} is not known");
         var answer = await service.EvaluatePatientAsync(input.Patient, input.Policy, context.RequestAborted);
         await AnswerAsync(context, answer, input, resources, responses);
     }

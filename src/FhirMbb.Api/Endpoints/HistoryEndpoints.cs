@@ -1,8 +1,10 @@
 using System.Globalization;
 using FhirMbb.Api.Hosting;
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
 using FhirMbb.Core;
 using FhirMbb.Core.Rest;
+using FhirMbb.Core.Serialization;
 using Microsoft.Extensions.Options;
 
 namespace FhirMbb.Api.Endpoints;
@@ -14,17 +16,17 @@ public static class HistoryEndpoints
 
     public static RouteGroupBuilder MapHistoryEndpoints(this RouteGroupBuilder fhir)
     {
-        fhir.MapGet(FhirRoutes.InstanceHistory, (HttpContext c, string type, string id, ResourceService s, BundleWriter w, IOptions<FhirServerOptions> o) =>
-            History(c, type, id, s, w, o.Value));
-        fhir.MapGet(FhirRoutes.TypeHistory, (HttpContext c, string type, ResourceService s, BundleWriter w, IOptions<FhirServerOptions> o) =>
-            History(c, type, null, s, w, o.Value));
-        fhir.MapGet(FhirRoutes.SystemHistory, (HttpContext c, ResourceService s, BundleWriter w, IOptions<FhirServerOptions> o) =>
-            History(c, null, null, s, w, o.Value));
+        fhir.MapGet(FhirRoutes.InstanceHistory, (HttpContext c, string type, string id, ResourceService s, BundleWriter w, IOptions<FhirServerOptions> o, FhirSerialization f) =>
+            History(c, type, id, s, w, o.Value, f));
+        fhir.MapGet(FhirRoutes.TypeHistory, (HttpContext c, string type, ResourceService s, BundleWriter w, IOptions<FhirServerOptions> o, FhirSerialization f) =>
+            History(c, type, null, s, w, o.Value, f));
+        fhir.MapGet(FhirRoutes.SystemHistory, (HttpContext c, ResourceService s, BundleWriter w, IOptions<FhirServerOptions> o, FhirSerialization f) =>
+            History(c, null, null, s, w, o.Value, f));
         return fhir;
     }
 
     private static async Task History(
-        HttpContext context, string? type, string? id, ResourceService service, BundleWriter writer, FhirServerOptions options)
+        HttpContext context, string? type, string? id, ResourceService service, BundleWriter writer, FhirServerOptions options, FhirSerialization serialization)
     {
         var query = context.Request.Query;
         var count = ParseCount(query["_count"], options);
@@ -34,10 +36,12 @@ public static class HistoryEndpoints
             cursor = long.TryParse(rawCursor, NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c
                 : throw FhirOperationException.BadRequest($"{CursorParameter} '{rawCursor}' is not a paging cursor of this server");
 
+        var access = await ResourceGuard.RequireHistoryAsync(context, type, id, service, serialization);
+
         // An instance that never existed has no history: 404 rather than an empty Bundle.
         if (type is not null && id is not null) await service.RequireKnownAsync(type, id, context.RequestAborted);
 
-        var page = await service.HistoryAsync(type, id, since, count, cursor, context.RequestAborted);
+        var page = await service.HistoryAsync(type, id, since, count, cursor, access.PatientId, context.RequestAborted);
         var baseUrl = FhirResponses.BaseUrl(context.Request);
         var path = baseUrl + (type is null ? "" : "/" + type) + (id is null ? "" : "/" + id) + "/_history";
         var kept = new List<string> { $"_count={count}" };
@@ -47,7 +51,7 @@ public static class HistoryEndpoints
         if (cursor is not null) links.Add(new BundleLink("first", path + "?" + string.Join("&", kept)));
         if (page.NextBeforeSequence is { } next) links.Add(new BundleLink("next", path + "?" + string.Join("&", kept) + $"&{CursorParameter}={next}"));
 
-        var entries = page.Entries.Select(v => new BundleEntry(
+        var entries = page.Entries.Where(access.Keeps).Select(v => new BundleEntry(
             FullUrl: $"{baseUrl}/{v.Type}/{v.Id}",
             ResourceJson: v.Json,
             RequestMethod: ResourceEndpoints.HistoryMethod(v),

@@ -1,4 +1,6 @@
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
+using FhirMbb.Core.Security;
 using FhirMbb.Core;
 using FhirMbb.Core.Patch;
 using FhirMbb.Core.Rest;
@@ -38,6 +40,9 @@ public static class PatchEndpoints
         ResourceService.RequireId(id);
         FhirNegotiation.ResponseFormat(context);
         var ifMatch = VersionHeaders.IfMatch(context.Request);
+        // What the token may not read answers 404, as a read would; patching needs the patch permission too.
+        await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.Read, service, serialization);
+        context.RequireAccess(type, Interaction.Patch);
 
         var isJsonPatch = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
             && string.Equals(mediaType.MediaType.Value, JsonPatchMediaType, StringComparison.OrdinalIgnoreCase);
@@ -57,7 +62,8 @@ public static class PatchEndpoints
                 : FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), fhirPathPatch!);
             try
             {
-                var outcome = await service.UpdateAsync(type, id, patched, current.Version, context.RequestAborted);
+                var access = ResourceGuard.RequireUpdatable(context, type, patched, serialization);
+                var outcome = await service.UpdateAsync(type, id, patched, current.Version, access, context.RequestAborted);
                 context.Response.Headers.Location = $"{FhirResponses.BaseUrl(context.Request)}/{type}/{id}/_history/{outcome.Stored.Version}";
                 responses.SetVersionHeaders(context.Response, outcome.Stored);
                 if (PreferHeader.Return(context.Request) == PreferReturn.Minimal) context.Response.StatusCode = StatusCodes.Status200OK;

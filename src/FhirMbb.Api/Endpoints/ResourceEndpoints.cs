@@ -1,5 +1,8 @@
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
 using FhirMbb.Core.Rest;
+using FhirMbb.Core.Security;
+using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using Hl7.Fhir.Model;
 
@@ -24,25 +27,28 @@ public static class ResourceEndpoints
         ResourceService.RequireType(type);
         FhirNegotiation.ResponseFormat(context); // refuse an unanswerable Accept before anything is stored
         var resource = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
+        ResourceGuard.RequireCreatable(context, type, resource);
         var outcome = await service.CreateAsync(type, resource, context.RequestAborted);
         await WriteWriteOutcomeAsync(context, outcome, responses);
     }
 
     private static async Task Update(
-        HttpContext context, string type, string id, ResourceService service, FhirRequestReader reader, FhirResponses responses)
+        HttpContext context, string type, string id, ResourceService service, FhirRequestReader reader, FhirResponses responses, FhirSerialization serialization)
     {
         ResourceService.RequireType(type);
         ResourceService.RequireId(id);
         FhirNegotiation.ResponseFormat(context);
         var ifMatch = VersionHeaders.IfMatch(context.Request);
         var resource = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
-        var outcome = await service.UpdateAsync(type, id, resource, ifMatch, context.RequestAborted);
+        var access = ResourceGuard.RequireUpdatable(context, type, resource, serialization);
+        var outcome = await service.UpdateAsync(type, id, resource, ifMatch, access, context.RequestAborted);
         await WriteWriteOutcomeAsync(context, outcome, responses);
     }
 
     private static async Task Read(
-        HttpContext context, string type, string id, ResourceService service, FhirResponses responses)
+        HttpContext context, string type, string id, ResourceService service, FhirResponses responses, FhirSerialization serialization)
     {
+        await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.Read, service, serialization);
         var stored = await service.ReadAsync(type, id, context.RequestAborted);
         if (VersionHeaders.IfNoneMatch(context.Request) == stored.Version)
         {
@@ -54,17 +60,21 @@ public static class ResourceEndpoints
     }
 
     private static async Task VRead(
-        HttpContext context, string type, string id, string versionId, ResourceService service, FhirResponses responses)
+        HttpContext context, string type, string id, string versionId, ResourceService service, FhirResponses responses, FhirSerialization serialization)
     {
+        var access = await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.VRead, service, serialization, versionId);
         var stored = await service.ReadVersionAsync(type, id, versionId, context.RequestAborted);
+        // An old version may predate the resource's move into the token's compartment: it is judged on its own content.
+        if (!access.IsUnrestricted) access.RequireVisible(stored, serialization, ResourceService.VersionNotFound(type, id, versionId));
         await responses.WriteStoredAsync(context, stored);
     }
 
     private static async Task Delete(
-        HttpContext context, string type, string id, ResourceService service, FhirResponses responses)
+        HttpContext context, string type, string id, ResourceService service, FhirResponses responses, FhirSerialization serialization)
     {
         var ifMatch = VersionHeaders.IfMatch(context.Request);
-        await service.DeleteAsync(type, id, ifMatch, context.RequestAborted);
+        var access = ResourceGuard.RequireDeletable(context, type, id, serialization);
+        await service.DeleteAsync(type, id, ifMatch, access, context.RequestAborted);
         if (PreferHeader.Return(context.Request) == PreferReturn.OperationOutcome)
         {
             await responses.WriteOutcomeAsync(context, StatusCodes.Status200OK, OperationOutcome.IssueSeverity.Information,

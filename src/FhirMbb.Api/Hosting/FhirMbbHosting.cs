@@ -1,5 +1,6 @@
 using FhirMbb.Api.Endpoints;
 using FhirMbb.Api.Http;
+using FhirMbb.Api.Security;
 using FhirMbb.Core.Bundles;
 using FhirMbb.Core.Rest;
 using FhirMbb.Core.Serialization;
@@ -42,6 +43,7 @@ public static class FhirMbbHosting
             capabilities.DescribeConformance(sp.GetRequiredService<FhirMbb.Core.Conformance.ConformanceCatalog>());
             return capabilities;
         });
+        builder.AddFhirMbbSecurity();
         return builder;
     }
 
@@ -53,9 +55,11 @@ public static class FhirMbbHosting
         _ = app.Services.GetRequiredService<ConformanceResources>();
 
         app.UseMiddleware<FhirErrorMiddleware>();
+        app.UseFhirMbbSecurity();
         app.MapHealthEndpoints();
         var fhir = app.MapGroup(FhirRoutes.Base);
         fhir.MapMetadataEndpoints();
+        fhir.MapSmartConfiguration();
         fhir.MapHistoryEndpoints();
         fhir.MapResourceEndpoints();
         fhir.MapBundleEndpoints();

@@ -38,14 +38,22 @@ public sealed class ResourceService(
         _ = await store.ReadAsync(type, id, ct) ?? throw FhirOperationException.NotFound($"{type}/{id} is not known");
     }
 
+    /// <summary>The current version, deleted or not, for access checks that must run before 404 or 410 is decided.</summary>
+    public Task<StoredResource?> FindAsync(string type, string id, CancellationToken ct = default)
+    {
+        RequireType(type);
+        RequireId(id);
+        return store.ReadAsync(type, id, ct);
+    }
+
     public async Task<StoredResource> ReadVersionAsync(string type, string id, string versionId, CancellationToken ct = default)
     {
         RequireType(type);
         RequireId(id);
         if (!int.TryParse(versionId, out var version) || version < 1)
-            throw FhirOperationException.NotFound($"{type}/{id} has no version '{versionId}'");
+            throw VersionNotFound(type, id, versionId);
         var stored = await store.ReadVersionAsync(type, id, version, ct)
-            ?? throw FhirOperationException.NotFound($"{type}/{id} has no version {version}");
+            ?? throw VersionNotFound(type, id, versionId);
         if (stored.Deleted) throw FhirOperationException.Gone($"Version {version} of {type}/{id} is a deletion");
         return stored;
     }
@@ -62,7 +70,15 @@ public sealed class ResourceService(
         return new WriteOutcome(stored, Created: true);
     }
 
-    public async Task<WriteOutcome> UpdateAsync(string type, string id, Resource resource, int? ifMatch, CancellationToken ct = default)
+    public Task<WriteOutcome> UpdateAsync(string type, string id, Resource resource, int? ifMatch, CancellationToken ct = default) =>
+        UpdateAsync(type, id, resource, ifMatch, checkReplaced: null, ct);
+
+    /// <param name="checkReplaced">
+    /// runs on the version about to be replaced (null: none) and throws to refuse it; it runs again after a lost race,
+    /// so the version checked is always the version the store replaces (access checks rely on this).
+    /// </param>
+    public async Task<WriteOutcome> UpdateAsync(
+        string type, string id, Resource resource, int? ifMatch, Action<StoredResource?>? checkReplaced, CancellationToken ct = default)
     {
         RequireType(type);
         RequireId(id);
@@ -76,6 +92,7 @@ public sealed class ResourceService(
         for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
         {
             var current = await store.ReadAsync(type, id, ct);
+            checkReplaced?.Invoke(current);
             if (ifMatch is { } expectedVersion && (current is null || current.Deleted || current.Version != expectedVersion))
                 throw FhirOperationException.PreconditionFailed(
                     $"If-Match W/\"{expectedVersion}\" does not match the current version of {type}/{id} ({Describe(current)})");
@@ -90,7 +107,11 @@ public sealed class ResourceService(
     }
 
     /// <summary>Deletes the resource by storing a deletion version; deleting what is absent or already deleted succeeds.</summary>
-    public async Task DeleteAsync(string type, string id, int? ifMatch, CancellationToken ct = default)
+    public Task DeleteAsync(string type, string id, int? ifMatch, CancellationToken ct = default) =>
+        DeleteAsync(type, id, ifMatch, checkDeleted: null, ct);
+
+    /// <param name="checkDeleted">runs on the current version before it is deleted, again after a lost race; throws to refuse.</param>
+    public async Task DeleteAsync(string type, string id, int? ifMatch, Action<StoredResource>? checkDeleted, CancellationToken ct = default)
     {
         RequireType(type);
         RequireId(id);
@@ -100,6 +121,7 @@ public sealed class ResourceService(
             if (ifMatch is { } expectedVersion && (current is null || current.Version != expectedVersion))
                 throw FhirOperationException.PreconditionFailed($"If-Match W/\"{expectedVersion}\" does not match {type}/{id} ({Describe(current)})");
             if (current is null || current.Deleted) return;
+            checkDeleted?.Invoke(current);
 
             var write = new ResourceWrite(type, id, current.Version + 1, current.Version, clock.GetUtcNow(), Json: null, PatientId: null);
             if (await store.TryWriteAsync(write, ct)) return;
@@ -109,11 +131,15 @@ public sealed class ResourceService(
         throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being changed too often to delete; try again");
     }
 
-    public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, CancellationToken ct = default)
+    public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, CancellationToken ct = default) =>
+        HistoryAsync(type, id, since, count, before, patientId: null, ct);
+
+    /// <summary>History kept to one patient's compartment when <paramref name="patientId"/> is set (a patient-scoped token).</summary>
+    public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, string? patientId, CancellationToken ct = default)
     {
         if (type is not null) RequireType(type);
         if (id is not null) RequireId(id);
-        return store.HistoryAsync(new HistoryQuery(type, id, since, count, before), ct);
+        return store.HistoryAsync(new HistoryQuery(type, id, since, count, before, patientId), ct);
     }
 
     private async Task<StoredResource?> WriteVersionAsync(Resource resource, int version, int? expected, CancellationToken ct)
@@ -154,6 +180,12 @@ public sealed class ResourceService(
         { Deleted: true } => $"it was deleted at version {current.Version}",
         _ => $"current version is {current.Version}",
     };
+
+    /// <summary>The 404 of a vread; access checks answer with the same words so hidden and absent look alike.</summary>
+    public static FhirOperationException VersionNotFound(string type, string id, string versionId) =>
+        FhirOperationException.NotFound(int.TryParse(versionId, out var version) && version >= 1
+            ? $"{type}/{id} has no version {version}"
+            : $"{type}/{id} has no version '{versionId}'");
 
     public static void RequireType(string type)
     {

@@ -1,6 +1,9 @@
 namespace FhirMbb.Core.Storage;
 
-/// <summary>One stored version of a resource. <see cref="Json"/> is exactly what goes on the wire; empty for a delete.</summary>
+/// <summary>
+/// One stored version of a resource. <see cref="Json"/> is exactly what goes on the wire; empty for a delete.
+/// <see cref="PatientId"/> is the compartment owner the store keeps for the resource (its current one), when the store knows it.
+/// </summary>
 public sealed record StoredResource(
     string Type,
     string Id,
@@ -8,7 +11,8 @@ public sealed record StoredResource(
     DateTimeOffset LastUpdated,
     bool Deleted,
     ReadOnlyMemory<byte> Json,
-    long Sequence);
+    long Sequence,
+    string? PatientId = null);
 
 /// <summary>
 /// A new version to store. <see cref="ExpectedVersion"/> is the version the writer read (null: the
@@ -26,7 +30,8 @@ public sealed record ResourceWrite(
     public bool IsDelete => Json is null;
 }
 
-public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, int Count, long? BeforeSequence);
+/// <summary><see cref="PatientId"/>, when set, keeps only versions of resources in that patient's compartment.</summary>
+public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, int Count, long? BeforeSequence, string? PatientId = null);
 
 public sealed record HistoryPage(IReadOnlyList<StoredResource> Entries, long? NextBeforeSequence);
 

@@ -32,14 +32,16 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     public string DatabasePath => _writer.DataSource;
 
-    private sealed record VersionRow(long seq, string type, string id, long version, long last_updated, long deleted, byte[]? json)
+    private sealed record VersionRow(long seq, string type, string id, long version, long last_updated, long deleted, byte[]? json, string? patient_id)
     {
         public StoredResource ToStored() => new(
             type, id, (int)version, DateTimeOffset.FromUnixTimeMilliseconds(last_updated), deleted != 0,
-            json ?? ReadOnlyMemory<byte>.Empty, seq);
+            json ?? ReadOnlyMemory<byte>.Empty, seq, patient_id);
     }
 
-    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json";
+    // The compartment owner lives on the resource row; versions borrow it so a deletion still has one.
+    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
+        + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
 
     public async Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default)
     {
@@ -123,6 +125,8 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         if (query.Id is not null) where.Add("v.id = @Id");
         if (query.Since is not null) where.Add("v.last_updated >= @Since");
         if (query.BeforeSequence is not null) where.Add("v.seq < @BeforeSequence");
+        if (query.PatientId is not null)
+            where.Add("EXISTS (SELECT 1 FROM resource p WHERE p.type = v.type AND p.id = v.id AND p.patient_id = @PatientId)");
         var sql = $"SELECT {Columns} FROM resource_version v"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
             + " ORDER BY v.seq DESC LIMIT @Limit";
@@ -130,7 +134,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         await using var connection = await OpenReaderAsync(cancellationToken);
         var rows = (await connection.QueryAsync<VersionRow>(new CommandDefinition(sql, new
         {
-            query.Type, query.Id,
+            query.Type, query.Id, query.PatientId,
             Since = query.Since?.ToUnixTimeMilliseconds(),
             query.BeforeSequence,
             Limit = query.Count + 1,

@@ -34,11 +34,11 @@ public sealed class LoadDriver(HttpClient client)
         Func<TimeSpan>? serverCpu = null)
     {
         if (warmup > TimeSpan.Zero) await PhaseAsync(request, expectedStatus, connections, warmup, record: false);
-        var clientCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var clientCpu0 = ClientCpu();
         var serverCpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
         var machine0 = MachineBusy();
         var result = await PhaseAsync(request, expectedStatus, connections, duration, record: true);
-        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime - clientCpu0;
+        var clientCpu = ClientCpu() - clientCpu0;
         var serverCpuUsed = (serverCpu?.Invoke() ?? TimeSpan.Zero) - serverCpu0;
         var machine = MachineBusy() - machine0;
         return result with
@@ -48,6 +48,8 @@ public sealed class LoadDriver(HttpClient client)
             OtherCores = serverCpu is null || machine0 is null ? double.NaN : (machine!.Value - clientCpu - serverCpuUsed) / result.Elapsed,
         };
     }
+
+    private static TimeSpan ClientCpu() => ServerProcess.ProcessCpu(Environment.ProcessId) ?? Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <summary>Busy CPU time of the whole machine so far (user+nice+system+irq+softirq+steal from /proc/stat).</summary>
     public static TimeSpan? MachineBusy()

@@ -90,10 +90,24 @@ public sealed class ServerProcess : IAsyncDisposable
         return null;
     }
 
-    public TimeSpan CpuTime()
+    public TimeSpan CpuTime() => ProcessCpu(_process.Id) ?? RefreshedCpu();
+
+    private TimeSpan RefreshedCpu()
     {
         _process.Refresh();
         return _process.TotalProcessorTime;
+    }
+
+    /// <summary>utime+stime of a process (all threads) from /proc/PID/stat, in USER_HZ=100 ticks.</summary>
+    public static TimeSpan? ProcessCpu(int pid)
+    {
+        var path = $"/proc/{pid}/stat";
+        if (!File.Exists(path)) return null;
+        var stat = File.ReadAllText(path);
+        // The command name may hold spaces; the fields after its closing parenthesis are fixed.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11]) + long.Parse(fields[12]);
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using FhirMbb.Core.Storage;
 using Microsoft.Data.Sqlite;
@@ -6,14 +7,19 @@ namespace FhirMbb.Data.Sqlite;
 
 /// <summary>
 /// The resource store on an embedded SQLite file in WAL mode. Readers use pooled connections and never
-/// block the writer; writes go through one connection, one at a time, each committed with
-/// synchronous=FULL so an acknowledged write survives a power cut.
+/// block the writer; writes go through one connection on one thread, grouped so that concurrent writes
+/// share a commit, and each is acknowledged only after that commit (synchronous=FULL), so an
+/// acknowledged write survives a power cut.
 /// </summary>
 public sealed class SqliteResourceStore : IResourceStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly BlockingCollection<PendingWrite> _queue = new();
+    private readonly Thread _writerThread;
+
+    // Bounds one transaction's size, so a burst cannot hold the write lock (and readers' WAL growth) unboundedly.
+    private const int MaxGroup = 256;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -28,6 +34,9 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writer.Open();
         _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
         SqliteSchema.Migrate(_writer);
+        // A dedicated thread: commits block on fsync, which must not tie up the thread pool.
+        _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "sqlite-writer" };
+        _writerThread.Start();
     }
 
     public string DatabasePath => _writer.DataSource;
@@ -59,49 +68,110 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         return row?.ToStored();
     }
 
-    public async Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Queues the write for the writer thread and completes only after the transaction holding it has
+    /// committed (synchronous=FULL), so an acknowledged write is durable exactly as before grouping.
+    /// </summary>
+    public Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        // Once queued the write is not cancelled: it either commits or fails, and the caller learns which.
+        var pending = new PendingWrite(write, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
-            using var transaction = _writer.BeginTransaction(deferred: false);
-            var seq = _writer.ExecuteScalar<long>("""
-                INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
-                VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json)
-                ON CONFLICT (type, id, version) DO NOTHING
-                RETURNING seq
-                """,
-                new
-                {
-                    write.Type, write.Id, write.Version,
-                    LastUpdated = write.LastUpdated.ToUnixTimeMilliseconds(),
-                    Deleted = write.IsDelete ? 1 : 0,
-                    write.Json,
-                }, transaction);
-            if (seq == 0) return false;
-
-            int changed = write.ExpectedVersion is { } expected
-                ? _writer.Execute("""
-                    UPDATE resource SET version = @Version, seq = @seq, deleted = @Deleted,
-                        patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
-                    WHERE type = @Type AND id = @Id AND version = @expected
-                    """,
-                    new { write.Type, write.Id, write.Version, seq, Deleted = write.IsDelete ? 1 : 0, write.PatientId, expected }, transaction)
-                : _writer.Execute("""
-                    INSERT INTO resource (type, id, version, seq, deleted, patient_id)
-                    VALUES (@Type, @Id, @Version, @seq, 0, @PatientId)
-                    ON CONFLICT (type, id) DO NOTHING
-                    """,
-                    new { write.Type, write.Id, write.Version, seq, write.PatientId }, transaction);
-            if (changed == 0) return false; // disposing the transaction rolls the version row back
-
-            transaction.Commit();
-            return true;
+            _queue.Add(pending, CancellationToken.None);
         }
-        finally
+        catch (InvalidOperationException)
         {
-            _writeLock.Release();
+            throw new ObjectDisposedException(nameof(SqliteResourceStore));
         }
+        return pending.Result.Task;
+    }
+
+    private sealed record PendingWrite(ResourceWrite Write, TaskCompletionSource<bool> Result);
+
+    /// <summary>
+    /// Group commit: the writer thread takes every write waiting in the queue (up to <see cref="MaxGroup"/>)
+    /// and applies them in one transaction, each inside its own SAVEPOINT, so a write whose version check
+    /// fails (or that throws) is rolled back alone while the others commit together with one fsync.
+    /// </summary>
+    private void WriterLoop()
+    {
+        var group = new List<PendingWrite>(MaxGroup);
+        var outcomes = new List<bool>(MaxGroup);
+        foreach (var first in _queue.GetConsumingEnumerable())
+        {
+            group.Clear();
+            outcomes.Clear();
+            group.Add(first);
+            while (group.Count < MaxGroup && _queue.TryTake(out var next)) group.Add(next);
+            try
+            {
+                using (var transaction = _writer.BeginTransaction(deferred: false))
+                {
+                    foreach (var pending in group)
+                    {
+                        _writer.Execute("SAVEPOINT w", transaction: transaction);
+                        bool ok;
+                        try
+                        {
+                            ok = Apply(pending.Write, transaction);
+                        }
+                        catch (Exception e)
+                        {
+                            _writer.Execute("ROLLBACK TO w; RELEASE w", transaction: transaction);
+                            pending.Result.TrySetException(e);
+                            outcomes.Add(false);
+                            continue;
+                        }
+                        // A refused write leaves no trace: its version row is undone, the group goes on.
+                        _writer.Execute(ok ? "RELEASE w" : "ROLLBACK TO w; RELEASE w", transaction: transaction);
+                        outcomes.Add(ok);
+                    }
+                    transaction.Commit();
+                }
+                for (var i = 0; i < group.Count; i++) group[i].Result.TrySetResult(outcomes[i]);
+            }
+            catch (Exception e)
+            {
+                // The commit (or the transaction itself) failed: nothing in the group is stored.
+                foreach (var pending in group) pending.Result.TrySetException(e);
+            }
+        }
+    }
+
+    /// <summary>One write inside the group transaction; false when its optimistic version check fails.</summary>
+    private bool Apply(ResourceWrite write, SqliteTransaction transaction)
+    {
+        var seq = _writer.ExecuteScalar<long>("""
+            INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json)
+            ON CONFLICT (type, id, version) DO NOTHING
+            RETURNING seq
+            """,
+            new
+            {
+                write.Type, write.Id, write.Version,
+                LastUpdated = write.LastUpdated.ToUnixTimeMilliseconds(),
+                Deleted = write.IsDelete ? 1 : 0,
+                write.Json,
+            }, transaction);
+        if (seq == 0) return false;
+
+        int changed = write.ExpectedVersion is { } expected
+            ? _writer.Execute("""
+                UPDATE resource SET version = @Version, seq = @seq, deleted = @Deleted,
+                    patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
+                WHERE type = @Type AND id = @Id AND version = @expected
+                """,
+                new { write.Type, write.Id, write.Version, seq, Deleted = write.IsDelete ? 1 : 0, write.PatientId, expected }, transaction)
+            : _writer.Execute("""
+                INSERT INTO resource (type, id, version, seq, deleted, patient_id)
+                VALUES (@Type, @Id, @Version, @seq, 0, @PatientId)
+                ON CONFLICT (type, id) DO NOTHING
+                """,
+                new { write.Type, write.Id, write.Version, seq, write.PatientId }, transaction);
+        return changed != 0;
     }
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
@@ -165,7 +235,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     public void Dispose()
     {
+        // Writes already queued still commit; new ones are refused.
+        _queue.CompleteAdding();
+        if (_writerThread.IsAlive && Thread.CurrentThread != _writerThread) _writerThread.Join();
+        _queue.Dispose();
         _writer.Dispose();
-        _writeLock.Dispose();
     }
 }

@@ -65,7 +65,13 @@ public sealed class MetadataTests(FhirApiFactory factory) : IClassFixture<FhirAp
     public async Task Health_and_readiness_answer()
     {
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/healthz")).StatusCode);
+        // Warm-ups run in the background after start, so readiness may take a moment to arrive.
         var ready = await _client.GetAsync("/readyz");
+        for (var i = 0; i < 300 && ready.StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+            ready = await _client.GetAsync("/readyz");
+        }
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal("ready", (await ready.ReadJson()).GetProperty("checks").GetProperty("database").GetString());
     }

@@ -14,7 +14,9 @@ public sealed record BenchmarkOptions(
     int StartupRuns,
     int IngestRounds,
     int IngestConnections,
-    bool Build)
+    bool Build,
+    string? ApiDir = null,
+    IReadOnlyDictionary<string, string>? ServerEnvironment = null)
 {
     public static readonly string[] AllScenarios =
         ["startup", "read-json", "read-xml", "create", "ingest", "search", "evaluate-block"];
@@ -34,6 +36,8 @@ public sealed record BenchmarkOptions(
           --ingest-rounds N     times the Synthea bundles are replayed (default 3)
           --ingest-connections N  transactions in flight during ingest (default 4)
           --no-build            reuse the last published server
+          --api DIR             benchmark a server published elsewhere (for before/after comparisons)
+          --server-env K=V      extra environment for the server, repeatable (e.g. DOTNET_gcServer=1)
         """;
 
     public static BenchmarkOptions Parse(string[] args)
@@ -59,6 +63,12 @@ public sealed record BenchmarkOptions(
                 case "--ingest-rounds": o = o with { IngestRounds = PositiveInt(Next()) }; break;
                 case "--ingest-connections": o = o with { IngestConnections = PositiveInt(Next()) }; break;
                 case "--no-build": o = o with { Build = false }; break;
+                case "--server-env":
+                    var pair = Next().Split('=', 2);
+                    if (pair.Length != 2) throw new ArgumentException("--server-env takes KEY=VALUE");
+                    o = o with { ServerEnvironment = new Dictionary<string, string>(o.ServerEnvironment ?? new Dictionary<string, string>()) { [pair[0]] = pair[1] } };
+                    break;
+                case "--api": o = o with { ApiDir = Path.GetFullPath(Next()), Build = false }; break;
                 case "all": scenarios.AddRange(AllScenarios); break;
                 default:
                     if (!AllScenarios.Contains(args[i])) throw new ArgumentException($"unknown scenario or option '{args[i]}'");

@@ -48,11 +48,15 @@ public sealed class BenchmarkRun : IDisposable
         return (server, dbPath);
     }
 
-    public ServerProcess StartApi(string dbPath, string name) => ServerProcess.Start(ApiDll, [], new Dictionary<string, string>
+    public ServerProcess StartApi(string dbPath, string name)
     {
-        ["ConnectionStrings__Fhir"] = $"Data Source={dbPath}",
-        ["Validation__Mode"] = Options.ValidationMode,
-    }, Path.Combine(WorkDir, $"{name}.log"));
+        var environment = new Dictionary<string, string>(Options.ServerEnvironment ?? new Dictionary<string, string>())
+        {
+            ["ConnectionStrings__Fhir"] = $"Data Source={dbPath}",
+            ["Validation__Mode"] = Options.ValidationMode,
+        };
+        return ServerProcess.Start(ApiDll, [], environment, Path.Combine(WorkDir, $"{name}.log"));
+    }
 
     /// <summary>The bare Kestrel floor: this binary in floor-server mode, answering with the bytes given.</summary>
     public async Task<ServerProcess> StartFloorAsync(string name, byte[] body, string contentType)

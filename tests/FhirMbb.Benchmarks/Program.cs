@@ -21,7 +21,7 @@ catch (ArgumentException e)
 }
 
 var repoRoot = RepoRoot();
-var apiDir = Path.Combine(Path.GetTempPath(), "fhirmbb-bench", "api");
+var apiDir = options.ApiDir ?? Path.Combine(Path.GetTempPath(), "fhirmbb-bench", "api");
 if (options.Build)
 {
     BenchmarkRun.Progress($"publishing src/FhirMbb.Api in Release to {apiDir}");
@@ -61,7 +61,8 @@ Console.WriteLine();
 Console.WriteLine($"FhirMbb benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Git(repoRoot, "rev-parse --short HEAD")}");
 Console.WriteLine($"machine: {Report.Machine()}");
 Console.WriteLine($"load: {options.Connections} connections, {options.Warmup.TotalSeconds:0} s warm-up + {options.Duration.TotalSeconds:0} s measured per phase; "
-    + $"Validation__Mode={options.ValidationMode}; server logs in {run.WorkDir}");
+    + $"Validation__Mode={options.ValidationMode}; server logs in {run.WorkDir}"
+    + (options.ServerEnvironment is { Count: > 0 } env ? "; server environment: " + string.Join(" ", env.Select(e => $"{e.Key}={e.Value}")) : ""));
 Console.WriteLine();
 Console.WriteLine(Report.Table(lines));
 return 0;

@@ -6,25 +6,24 @@ using System.Runtime.InteropServices;
 namespace FhirMbb.Benchmarks;
 
 /// <summary>
-/// A server under test: a child process on a free loopback port, its output drained to a log file so a
-/// full pipe can never stall it. Only the process this class started is ever signalled.
+/// A server under test: a child process on a free loopback port, its output appended straight to a log
+/// file by the kernel (no pipe to drain, so neither a full pipe nor the client's CPU skews the figures).
+/// Only the process this class started is ever signalled.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StreamWriter _log;
 
     public string BaseUrl { get; }
     public long StartedAt { get; }
     public int Pid => _process.Id;
     public string LogPath { get; }
 
-    private ServerProcess(Process process, string baseUrl, long startedAt, StreamWriter log, string logPath)
+    private ServerProcess(Process process, string baseUrl, long startedAt, string logPath)
     {
         _process = process;
         BaseUrl = baseUrl;
         StartedAt = startedAt;
-        _log = log;
         LogPath = logPath;
     }
 
@@ -33,29 +32,27 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
-        var info = new ProcessStartInfo("dotnet")
+        // sh execs dotnet in place (same pid) after pointing stdout and stderr at the log file.
+        var info = new ProcessStartInfo("/bin/sh")
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(dll)!,
         };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" >>\"$FHIRMBB_BENCH_LOG\" 2>&1");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(dll);
         foreach (var a in args) info.ArgumentList.Add(a);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(baseUrl);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["FHIRMBB_BENCH_LOG"] = logPath;
         foreach (var (k, v) in environment) info.Environment[k] = v;
 
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = false };
         var started = Stopwatch.GetTimestamp();
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start dotnet {dll}");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new ServerProcess(process, baseUrl, started, log, logPath);
+        return new ServerProcess(process, baseUrl, started, logPath);
     }
 
     /// <summary>Polls a path until it answers 200; the time is measured from process start.</summary>
@@ -125,7 +122,6 @@ public sealed class ServerProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
-        lock (_log) _log.Dispose();
     }
 
     public static int FreePort()

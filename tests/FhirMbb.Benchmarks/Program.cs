@@ -26,7 +26,10 @@ if (options.Build)
 {
     BenchmarkRun.Progress($"publishing src/FhirMbb.Api in Release to {apiDir}");
     var publish = Process.Start(new ProcessStartInfo("dotnet",
-        ["publish", Path.Combine(repoRoot, "src", "FhirMbb.Api", "FhirMbb.Api.csproj"), "-c", "Release", "-o", apiDir, "--nologo", "-v", "quiet"])
+        // Published for this machine's runtime, framework-dependent, so ReadyToRun applies as in a deployment.
+        ["publish", Path.Combine(repoRoot, "src", "FhirMbb.Api", "FhirMbb.Api.csproj"), "-c", "Release",
+            "-r", System.Runtime.InteropServices.RuntimeInformation.RuntimeIdentifier, "--self-contained", "false",
+            "-o", apiDir, "--nologo", "-v", "quiet"])
     { UseShellExecute = false })!;
     await publish.WaitForExitAsync();
     if (publish.ExitCode != 0) { Console.Error.WriteLine("publishing the server failed"); return 1; }

@@ -26,6 +26,9 @@ public static class FhirMbbHosting
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(FhirSerialization.Shared);
+        services.AddSingleton<SerializationWarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<SerializationWarmUp>());
+        services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<SerializationWarmUp>());
         services.AddSingleton<IResourceStore>(sp => CreateStore(builder.Configuration));
         services.AddSingleton<ResourceService>();
         services.AddSingleton<FhirRequestReader>();

@@ -14,12 +14,26 @@ namespace FhirMbb.Core.Serialization;
 /// </summary>
 public sealed class FhirSerialization
 {
-    private readonly FhirJsonDeserializer _json = new(new DeserializerSettings());
+    // Built on first use: inspecting the FHIR model takes about a second, and reads of stored JSON never
+    // need it, so it must not delay start-up. The host warms these in the background (see Warm).
+    private readonly Lazy<FhirJsonDeserializer> _json = new(() => new(new DeserializerSettings()));
     // Stored JSON was parsed strictly on its way in; reading it back need not check it again.
-    private readonly FhirJsonDeserializer _stored = new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich));
-    private readonly FhirXmlDeserializer _xml = new(new DeserializerSettings());
-    private readonly BaseFhirJsonSerializer _jsonWriter = new(ModelInfo.ModelInspector);
-    private readonly BaseFhirXmlSerializer _xmlWriter = new(ModelInfo.ModelInspector);
+    private readonly Lazy<FhirJsonDeserializer> _stored = new(() => new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich)));
+    private readonly Lazy<FhirXmlDeserializer> _xml = new(() => new(new DeserializerSettings()));
+    private readonly Lazy<BaseFhirJsonSerializer> _jsonWriter = new(() => new(ModelInfo.ModelInspector));
+    private readonly Lazy<BaseFhirXmlSerializer> _xmlWriter = new(() => new(ModelInfo.ModelInspector));
+
+    /// <summary>True once <see cref="Warm"/> has built the serializers and run each once.</summary>
+    public bool IsWarm { get; private set; }
+
+    /// <summary>Builds the serializers and runs a resource through each, so no request pays for that.</summary>
+    public void Warm()
+    {
+        var probe = ParseJson("""{"resourceType":"Observation","status":"final","code":{"text":"warm-up"}}"""u8);
+        ParseXml(ToXmlBytes(probe));
+        _ = ToJsonBytes(probe);
+        IsWarm = true;
+    }
 
     // FHIR JSON is never embedded in HTML by this server, so '+' and non-ASCII text stay readable.
     private static readonly System.Text.Encodings.Web.JavaScriptEncoder RelaxedEncoder =
@@ -36,7 +50,7 @@ public sealed class FhirSerialization
         IEnumerable<CodedException> issues;
         try
         {
-            ok = _json.TryDeserializeResource(ref reader, out resource, out issues);
+            ok = _json.Value.TryDeserializeResource(ref reader, out resource, out issues);
         }
         catch (JsonException e)
         {
@@ -55,7 +69,7 @@ public sealed class FhirSerialization
     public Resource ParseStored(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8);
-        if (_stored.TryDeserializeResource(ref reader, out var resource, out var issues) && resource is not null) return resource;
+        if (_stored.Value.TryDeserializeResource(ref reader, out var resource, out var issues) && resource is not null) return resource;
         throw new InvalidOperationException($"Stored JSON no longer parses: {Describe(issues)}");
     }
 
@@ -72,7 +86,7 @@ public sealed class FhirSerialization
                 IgnoreWhitespace = true,
             });
             reader.MoveToContent();
-            if (!_xml.TryDeserializeResource(reader, out var resource, out var issues) || resource is null)
+            if (!_xml.Value.TryDeserializeResource(reader, out var resource, out var issues) || resource is null)
                 throw FhirOperationException.BadRequest($"Invalid FHIR XML: {Describe(issues)}");
             return resource;
         }
@@ -96,7 +110,7 @@ public sealed class FhirSerialization
     public void WriteJson(Base resource, IBufferWriter<byte> output, bool pretty = false)
     {
         using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = pretty, SkipValidation = true, Encoder = RelaxedEncoder });
-        _jsonWriter.Serialize(resource, writer);
+        _jsonWriter.Value.Serialize(resource, writer);
         writer.Flush();
     }
 
@@ -112,7 +126,7 @@ public sealed class FhirSerialization
             OmitXmlDeclaration = false,
         }))
         {
-            _xmlWriter.Serialize(resource, writer);
+            _xmlWriter.Value.Serialize(resource, writer);
         }
         return stream.ToArray();
     }

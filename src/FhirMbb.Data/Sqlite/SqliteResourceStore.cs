@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using FhirMbb.Core.Storage;
 using Microsoft.Data.Sqlite;
@@ -6,14 +7,20 @@ namespace FhirMbb.Data.Sqlite;
 
 /// <summary>
 /// The resource store on an embedded SQLite file in WAL mode. Readers use pooled connections and never
-/// block the writer; writes go through one connection, one at a time, each committed with
-/// synchronous=FULL so an acknowledged write survives a power cut.
+/// block the writer; writes go through one connection on one thread, grouped so that concurrent writes
+/// share a commit, and each is acknowledged only after that commit (synchronous=FULL), so an
+/// acknowledged write survives a power cut.
 /// </summary>
 public sealed class SqliteResourceStore : IResourceStore, IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly BlockingCollection<PendingWrite> _queue = new();
+    private readonly Thread _writerThread;
+    private readonly WriterStatements _statements;
+
+    // Bounds one transaction's size, so a burst cannot hold the write lock (and readers' WAL growth) unboundedly.
+    private const int MaxGroup = 256;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -28,6 +35,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writer.Open();
         _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
         SqliteSchema.Migrate(_writer);
+        _statements = new WriterStatements(_writer);
+        // A dedicated thread: commits block on fsync, which must not tie up the thread pool.
+        _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "sqlite-writer" };
+        _writerThread.Start();
     }
 
     public string DatabasePath => _writer.DataSource;
@@ -61,60 +72,191 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         return row?.ToStored();
     }
 
+    /// <summary>
+    /// Queues the write for the writer thread and completes only after the transaction holding it has
+    /// committed (synchronous=FULL), so an acknowledged write is durable exactly as before grouping.
+    /// </summary>
     public async Task<bool> TryWriteAsync(ResourceWrite write, CancellationToken cancellationToken = default) =>
         await TryWriteAllAsync([write], cancellationToken) < 0;
 
-    public async Task<int> TryWriteAllAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken = default)
+    /// <summary>Several writes that stand or fall together (a transaction Bundle): one SAVEPOINT covers them all.</summary>
+    public Task<int> TryWriteAllAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        // Once queued the write is not cancelled: it either commits or fails, and the caller learns which.
+        var pending = new PendingWrite(writes, new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously));
         try
         {
-            using var transaction = _writer.BeginTransaction(deferred: false);
-            for (var i = 0; i < writes.Count; i++)
-            {
-                // Disposing the transaction without commit rolls back every version written before the conflict.
-                if (!WriteOne(writes[i], transaction)) return i;
-            }
-            transaction.Commit();
-            return -1;
+            _queue.Add(pending, CancellationToken.None);
         }
-        finally
+        catch (InvalidOperationException)
         {
-            _writeLock.Release();
+            throw new ObjectDisposedException(nameof(SqliteResourceStore));
+        }
+        return pending.Result.Task;
+    }
+
+    /// <summary>Writes queued together; the result is -1 when all were applied, else the index of the first refused.</summary>
+    private sealed record PendingWrite(IReadOnlyList<ResourceWrite> Writes, TaskCompletionSource<int> Result);
+
+    /// <summary>
+    /// Group commit: the writer thread takes every request waiting in the queue (up to <see cref="MaxGroup"/>)
+    /// and applies them in one transaction, each request inside its own SAVEPOINT, so a request whose version
+    /// check fails (or that throws) is rolled back alone while the others commit together with one fsync.
+    /// </summary>
+    private void WriterLoop()
+    {
+        var group = new List<PendingWrite>(MaxGroup);
+        var outcomes = new List<int>(MaxGroup);
+        foreach (var first in _queue.GetConsumingEnumerable())
+        {
+            group.Clear();
+            outcomes.Clear();
+            group.Add(first);
+            while (group.Count < MaxGroup && _queue.TryTake(out var next)) group.Add(next);
+            try
+            {
+                using (var transaction = _writer.BeginTransaction(deferred: false))
+                {
+                    _statements.Enlist(transaction);
+                    foreach (var pending in group)
+                    {
+                        _statements.Savepoint.ExecuteNonQuery();
+                        var refused = -1;
+                        try
+                        {
+                            for (var i = 0; i < pending.Writes.Count && refused < 0; i++)
+                                if (!Apply(pending.Writes[i])) refused = i;
+                        }
+                        catch (Exception e)
+                        {
+                            _statements.RollbackTo.ExecuteNonQuery();
+                            pending.Result.TrySetException(e);
+                            outcomes.Add(int.MinValue);
+                            continue;
+                        }
+                        // A refused request leaves no trace: its version rows are undone, the group goes on.
+                        (refused < 0 ? _statements.Release : _statements.RollbackTo).ExecuteNonQuery();
+                        outcomes.Add(refused);
+                    }
+                    transaction.Commit();
+                }
+                for (var i = 0; i < group.Count; i++)
+                    if (outcomes[i] != int.MinValue) group[i].Result.TrySetResult(outcomes[i]);
+            }
+            catch (Exception e)
+            {
+                // The commit (or the transaction itself) failed: nothing in the group is stored.
+                foreach (var pending in group) pending.Result.TrySetException(e);
+            }
+            finally
+            {
+                _statements.Enlist(null);
+            }
         }
     }
 
-    private bool WriteOne(ResourceWrite write, SqliteTransaction transaction)
+    /// <summary>One write inside the group transaction; false when its optimistic version check fails.</summary>
+    private bool Apply(ResourceWrite write)
     {
-        var seq = _writer.ExecuteScalar<long>("""
-            INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
-            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json)
-            ON CONFLICT (type, id, version) DO NOTHING
-            RETURNING seq
-            """,
-            new
-            {
-                write.Type, write.Id, write.Version,
-                LastUpdated = write.LastUpdated.ToUnixTimeMilliseconds(),
-                Deleted = write.IsDelete ? 1 : 0,
-                write.Json,
-            }, transaction);
+        var w = _statements;
+        // A null (a caller's bug) reaches SQLite's NOT NULL check, failing this write alone, not the binding.
+        w.VersionType.Value = (object?)write.Type ?? DBNull.Value;
+        w.VersionId.Value = (object?)write.Id ?? DBNull.Value;
+        w.VersionNumber.Value = write.Version;
+        w.VersionLastUpdated.Value = write.LastUpdated.ToUnixTimeMilliseconds();
+        w.VersionDeleted.Value = write.IsDelete ? 1 : 0;
+        w.VersionJson.Value = (object?)write.Json ?? DBNull.Value;
+        var seq = w.InsertVersion.ExecuteScalar() is long s ? s : 0;
         if (seq == 0) return false;
 
-        var changed = write.ExpectedVersion is { } expected
-            ? _writer.Execute("""
-                UPDATE resource SET version = @Version, seq = @seq, deleted = @Deleted,
-                    patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
-                WHERE type = @Type AND id = @Id AND version = @expected
+        var current = write.ExpectedVersion is null ? w.InsertCurrent : w.UpdateCurrent;
+        current.Parameters["$type"].Value = write.Type;
+        current.Parameters["$id"].Value = write.Id;
+        current.Parameters["$version"].Value = write.Version;
+        current.Parameters["$seq"].Value = seq;
+        current.Parameters["$patient"].Value = (object?)write.PatientId ?? DBNull.Value;
+        if (write.ExpectedVersion is { } expected)
+        {
+            current.Parameters["$deleted"].Value = write.IsDelete ? 1 : 0;
+            current.Parameters["$expected"].Value = expected;
+        }
+        return current.ExecuteNonQuery() != 0;
+    }
+
+    /// <summary>
+    /// The writer's statements, compiled once and reused for every write: only the parameter values change,
+    /// so SQLite never parses the SQL again. Used only on the writer thread.
+    /// </summary>
+    private sealed class WriterStatements : IDisposable
+    {
+        public SqliteCommand Savepoint { get; }
+        public SqliteCommand Release { get; }
+        public SqliteCommand RollbackTo { get; }
+        public SqliteCommand InsertVersion { get; }
+        public SqliteCommand UpdateCurrent { get; }
+        public SqliteCommand InsertCurrent { get; }
+        public SqliteParameter VersionType { get; }
+        public SqliteParameter VersionId { get; }
+        public SqliteParameter VersionNumber { get; }
+        public SqliteParameter VersionLastUpdated { get; }
+        public SqliteParameter VersionDeleted { get; }
+        public SqliteParameter VersionJson { get; }
+
+        public WriterStatements(SqliteConnection connection)
+        {
+            SqliteCommand Command(string sql, params (string Name, SqliteType Type)[] parameters)
+            {
+                var command = connection.CreateCommand();
+                command.CommandText = sql;
+                foreach (var (name, type) in parameters) command.Parameters.Add(name, type);
+                return command;
+            }
+            Savepoint = Command("SAVEPOINT w");
+            Release = Command("RELEASE w");
+            RollbackTo = Command("ROLLBACK TO w; RELEASE w");
+            InsertVersion = Command("""
+                INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
+                VALUES ($type, $id, $version, $lastUpdated, $deleted, $json)
+                ON CONFLICT (type, id, version) DO NOTHING
+                RETURNING seq
                 """,
-                new { write.Type, write.Id, write.Version, seq, Deleted = write.IsDelete ? 1 : 0, write.PatientId, expected }, transaction)
-            : _writer.Execute("""
+                ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer),
+                ("$lastUpdated", SqliteType.Integer), ("$deleted", SqliteType.Integer), ("$json", SqliteType.Blob));
+            VersionType = InsertVersion.Parameters["$type"];
+            VersionId = InsertVersion.Parameters["$id"];
+            VersionNumber = InsertVersion.Parameters["$version"];
+            VersionLastUpdated = InsertVersion.Parameters["$lastUpdated"];
+            VersionDeleted = InsertVersion.Parameters["$deleted"];
+            VersionJson = InsertVersion.Parameters["$json"];
+            UpdateCurrent = Command("""
+                UPDATE resource SET version = $version, seq = $seq, deleted = $deleted,
+                    patient_id = COALESCE($patient, CASE WHEN $deleted = 1 THEN patient_id END)
+                WHERE type = $type AND id = $id AND version = $expected
+                """,
+                ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer), ("$seq", SqliteType.Integer),
+                ("$deleted", SqliteType.Integer), ("$patient", SqliteType.Text), ("$expected", SqliteType.Integer));
+            InsertCurrent = Command("""
                 INSERT INTO resource (type, id, version, seq, deleted, patient_id)
-                VALUES (@Type, @Id, @Version, @seq, 0, @PatientId)
+                VALUES ($type, $id, $version, $seq, 0, $patient)
                 ON CONFLICT (type, id) DO NOTHING
                 """,
-                new { write.Type, write.Id, write.Version, seq, write.PatientId }, transaction);
-        return changed > 0;
+                ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer), ("$seq", SqliteType.Integer),
+                ("$patient", SqliteType.Text));
+        }
+
+        private IEnumerable<SqliteCommand> All => [Savepoint, Release, RollbackTo, InsertVersion, UpdateCurrent, InsertCurrent];
+
+        /// <summary>Microsoft.Data.Sqlite requires each command to name the connection's open transaction.</summary>
+        public void Enlist(SqliteTransaction? transaction)
+        {
+            foreach (var command in All) command.Transaction = transaction;
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in All) command.Dispose();
+        }
     }
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
@@ -180,7 +322,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     public void Dispose()
     {
+        // Writes already queued still commit; new ones are refused.
+        _queue.CompleteAdding();
+        if (_writerThread.IsAlive && Thread.CurrentThread != _writerThread) _writerThread.Join();
+        _queue.Dispose();
+        _statements.Dispose();
         _writer.Dispose();
-        _writeLock.Dispose();
     }
 }

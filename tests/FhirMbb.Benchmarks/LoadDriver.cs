@@ -1,0 +1,126 @@
+using System.Diagnostics;
+
+namespace FhirMbb.Benchmarks;
+
+/// <summary>Exact latency percentiles from every sample of a run (a few MB at most), in milliseconds.</summary>
+public sealed record Latency(double P50, double P95, double P99, double Max)
+{
+    public static Latency From(List<long> ticks)
+    {
+        if (ticks.Count == 0) return new Latency(double.NaN, double.NaN, double.NaN, double.NaN);
+        ticks.Sort();
+        double At(double q) => ticks[Math.Min(ticks.Count - 1, (int)Math.Ceiling(q * ticks.Count) - 1)] * 1000.0 / Stopwatch.Frequency;
+        return new Latency(At(0.50), At(0.95), At(0.99), ticks[^1] * 1000.0 / Stopwatch.Frequency);
+    }
+}
+
+/// <summary>What one measured load phase produced. CPU figures are in cores (1.0 = one core busy).</summary>
+public sealed record LoadResult(long Requests, long Errors, TimeSpan Elapsed, Latency Latency, double ClientCores, double ServerCores, string? FirstError)
+{
+    /// <summary>CPU used on the machine by anything but client and server (other work on a shared box skews the figures).</summary>
+    public double OtherCores { get; init; } = double.NaN;
+
+    public double PerSecond => Requests / Elapsed.TotalSeconds;
+}
+
+/// <summary>
+/// A closed-loop, bounded-concurrency HTTP client: N workers, each sending its next request as soon as
+/// the previous one is answered. Runs in the benchmark process, so its CPU competes with the server's.
+/// </summary>
+public sealed class LoadDriver(HttpClient client)
+{
+    public async Task<LoadResult> RunAsync(
+        Func<long, HttpRequestMessage> request, int expectedStatus, int connections, TimeSpan warmup, TimeSpan duration,
+        Func<TimeSpan>? serverCpu = null)
+    {
+        if (warmup > TimeSpan.Zero) await PhaseAsync(request, expectedStatus, connections, warmup, record: false);
+        var clientCpu0 = ClientCpu();
+        var serverCpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+        var machine0 = MachineBusy();
+        var result = await PhaseAsync(request, expectedStatus, connections, duration, record: true);
+        var clientCpu = ClientCpu() - clientCpu0;
+        var serverCpuUsed = (serverCpu?.Invoke() ?? TimeSpan.Zero) - serverCpu0;
+        var machine = MachineBusy() - machine0;
+        return result with
+        {
+            ClientCores = clientCpu / result.Elapsed,
+            ServerCores = serverCpu is null ? double.NaN : serverCpuUsed / result.Elapsed,
+            OtherCores = serverCpu is null || machine0 is null ? double.NaN : (machine!.Value - clientCpu - serverCpuUsed) / result.Elapsed,
+        };
+    }
+
+    private static TimeSpan ClientCpu() => ServerProcess.ProcessCpu(Environment.ProcessId) ?? Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>Busy CPU time of the whole machine so far (user+nice+system+irq+softirq+steal from /proc/stat).</summary>
+    public static TimeSpan? MachineBusy()
+    {
+        if (!File.Exists("/proc/stat")) return null;
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long Field(int i) => long.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture);
+        var jiffies = Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8);
+        return TimeSpan.FromSeconds(jiffies / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    private async Task<LoadResult> PhaseAsync(Func<long, HttpRequestMessage> request, int expectedStatus, int connections, TimeSpan duration, bool record)
+    {
+        long counter = -1;
+        string? firstError = null;
+        var start = Stopwatch.GetTimestamp();
+        var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = Enumerable.Range(0, connections).Select(_ => Task.Run(async () =>
+        {
+            var samples = new List<long>(record ? 65536 : 0);
+            long errors = 0;
+            var buffer = new byte[64 * 1024];
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var n = Interlocked.Increment(ref counter);
+                using var message = request(n);
+                var t0 = Stopwatch.GetTimestamp();
+                var ok = false;
+                try
+                {
+                    using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
+                    await using var body = await response.Content.ReadAsStreamAsync();
+                    while (await body.ReadAsync(buffer) > 0) { }
+                    ok = (int)response.StatusCode == expectedStatus;
+                    if (!ok) Interlocked.CompareExchange(ref firstError, $"HTTP {(int)response.StatusCode} on {message.Method} {message.RequestUri?.PathAndQuery}", null);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+                {
+                    Interlocked.CompareExchange(ref firstError, $"{e.GetType().Name}: {e.Message}", null);
+                }
+                if (record) samples.Add(Stopwatch.GetTimestamp() - t0);
+                if (!ok) errors++;
+            }
+            return (samples, errors);
+        })).ToArray();
+        var done = await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var all = new List<long>(done.Sum(d => d.samples.Count));
+        foreach (var d in done) all.AddRange(d.samples);
+        return new LoadResult(all.Count, done.Sum(d => d.errors), elapsed, Latency.From(all), double.NaN, double.NaN, firstError);
+    }
+
+    /// <summary>Sends a fixed list of requests with bounded concurrency (data loading; not a measurement).</summary>
+    public static async Task<List<HttpResponseSummary>> SendAllAsync(HttpClient client, IReadOnlyList<Func<HttpRequestMessage>> requests, int connections)
+    {
+        var results = new HttpResponseSummary[requests.Count];
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Math.Min(connections, requests.Count)).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests.Count)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var message = requests[i]();
+                using var response = await client.SendAsync(message);
+                var body = await response.Content.ReadAsByteArrayAsync();
+                results[i] = new HttpResponseSummary((int)response.StatusCode, response.Headers.Location?.ToString(), body, Stopwatch.GetTimestamp() - t0);
+            }
+        })));
+        return results.ToList();
+    }
+}
+
+public sealed record HttpResponseSummary(int Status, string? Location, byte[] Body, long Ticks);

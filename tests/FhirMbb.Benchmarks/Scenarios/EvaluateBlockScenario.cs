@@ -1,0 +1,52 @@
+namespace FhirMbb.Benchmarks.Scenarios;
+
+/// <summary>$evaluate-block on a patient with 2 medial branch blocks and 100 pain scores (issue 3's benchmark case).</summary>
+public sealed class EvaluateBlockScenario : IScenario
+{
+    public string Name => "evaluate-block";
+
+    public async Task<IReadOnlyList<ScenarioLine>> RunAsync(BenchmarkRun run)
+    {
+        var o = run.Options;
+        var target = new Target("p95 <= 10 ms", null);
+        var (server, dbPath) = await run.StartApiAsync(Name);
+        await using (server)
+        {
+            var caps = await ServerCapabilities.FetchAsync(run.Client, server.BaseUrl);
+            if (!caps.Operations.Contains("evaluate-block"))
+                return [ScenarioLine.NotAvailable(Name, "the CapabilityStatement declares no evaluate-block operation", target: target)];
+
+            var patient = await run.CreateAsync(server, "Patient", Payloads.Patient("Block"));
+            var condition = await run.CreateAsync(server, "Condition", Payloads.AxialPainCondition(patient));
+            var first = new DateTime(2026, 10, 1, 9, 0, 0, DateTimeKind.Utc);
+            var second = new DateTime(2026, 10, 15, 9, 0, 0, DateTimeKind.Utc);
+            var block1 = await run.CreateAsync(server, "Procedure", Payloads.MedialBranchBlock(patient, condition, first, 1, "387480006", "Lidocaine"));
+            var block2 = await run.CreateAsync(server, "Procedure", Payloads.MedialBranchBlock(patient, condition, second, 2, "387150008", "Bupivacaine"));
+            var scores = new List<string>();
+            foreach (var (block, at, reliefHours) in new[] { (block1, first, 3), (block2, second, 7) })
+            {
+                scores.Add(Payloads.PainScore(patient, at.AddHours(-2), 8, "baseline", block));
+                for (var i = 1; i < 50; i++)
+                {
+                    var when = at.AddMinutes(15 * i);
+                    scores.Add(Payloads.PainScore(patient, when, when < at.AddHours(reliefHours) ? 1 : 7, "post-block", block));
+                }
+            }
+            await run.CreateManyAsync(server, "Observation", scores);
+
+            var url = $"{server.BaseUrl}/fhir/Procedure/{block2}/$evaluate-block?policy=dual-block-80";
+            using (var probe = await run.Client.SendAsync(BenchmarkRun.Get(url)))
+            {
+                if ((int)probe.StatusCode != 200)
+                    return [ScenarioLine.NotAvailable(Name, $"declared, but GET {new Uri(url).PathAndQuery} answered {(int)probe.StatusCode}: {BenchmarkRun.Shorten(await probe.Content.ReadAsStringAsync())}", target: target)];
+            }
+            BenchmarkRun.Progress($"{Name}: {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
+            var ours = await run.Driver.RunAsync(_ => BenchmarkRun.Get(url), 200, o.Connections, o.Warmup, o.Duration, server.CpuTime);
+            return
+            [
+                new ScenarioLine(Name, "req/s", ours.PerSecond, null, ours.Latency, ours.Errors, server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath),
+                    target with { Met = ours.Errors == 0 && ours.Latency.P95 <= 10 }, $"2 blocks, 100 pain scores, dual-block-80; {Report.Cpu(ours)}"),
+            ];
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text;
+using FhirMbb.Data.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace FhirMbb.Benchmarks.Scenarios;
+
+/// <summary>
+/// Transaction ingest of the Synthea bundles in tests/data/synthea-r4, replayed with fresh ids. The floor,
+/// always measured, is raw SQLite inserts of the same rows in one transaction into the server's own schema.
+/// </summary>
+public sealed class IngestScenario : IScenario
+{
+    public string Name => "ingest";
+
+    public async Task<IReadOnlyList<ScenarioLine>> RunAsync(BenchmarkRun run)
+    {
+        var o = run.Options;
+        var bundles = Payloads.SyntheaBundles(run.RepoRoot);
+        var perRound = bundles.Sum(b => b.Resources);
+        var floor = Floor(run, bundles, o.IngestRounds);
+        var target = new Target(">= 10,000 resources/s", null);
+
+        var (server, dbPath) = await run.StartApiAsync(Name);
+        await using (server)
+        {
+            var caps = await ServerCapabilities.FetchAsync(run.Client, server.BaseUrl);
+            if (!caps.HasSystemInteraction("transaction"))
+                return [ScenarioLine.NotAvailable(Name, "the CapabilityStatement declares no `transaction` interaction", floor, "resources/s", target)];
+            using (var probe = await run.Client.SendAsync(BenchmarkRun.Post($"{server.BaseUrl}/fhir", """{"resourceType":"Bundle","type":"transaction","entry":[]}"""u8.ToArray())))
+            {
+                if ((int)probe.StatusCode != 200)
+                    return [ScenarioLine.NotAvailable(Name, $"`transaction` is declared but an empty transaction answered {(int)probe.StatusCode}", floor, "resources/s", target)];
+            }
+
+            BenchmarkRun.Progress($"{Name}: {bundles.Count} bundles x {o.IngestRounds} rounds ({perRound * o.IngestRounds:#,0} resources) at {o.IngestConnections} connections");
+            var requests = Enumerable.Range(0, o.IngestRounds).SelectMany(_ => bundles)
+                .Select(b => (Func<HttpRequestMessage>)(() => BenchmarkRun.Post($"{server.BaseUrl}/fhir", b.Bytes))).ToList();
+            var sizes = Enumerable.Range(0, o.IngestRounds).SelectMany(_ => bundles).Select(b => b.Resources).ToList();
+            var cpu0 = server.CpuTime();
+            var t0 = Stopwatch.GetTimestamp();
+            var answers = await LoadDriver.SendAllAsync(run.Client, requests, o.IngestConnections);
+            var elapsed = Stopwatch.GetElapsedTime(t0);
+            var serverCores = (server.CpuTime() - cpu0) / elapsed;
+            var stored = answers.Select((a, i) => a.Status == 200 ? sizes[i] : 0).Sum();
+            var failed = answers.Where(a => a.Status != 200).ToList();
+            var perSecond = stored / elapsed.TotalSeconds;
+            var note = $"{answers.Count} transactions, {stored:#,0} resources in {elapsed.TotalSeconds:0.0} s; server CPU {serverCores:0.00} cores; latency is per bundle (~{perRound / bundles.Count} resources)"
+                + (failed.Count == 0 ? "" : $"; first error: {failed[0].Status} {BenchmarkRun.Shorten(Encoding.UTF8.GetString(failed[0].Body))}");
+            return
+            [
+                new ScenarioLine(Name, "resources/s", perSecond, floor, Latency.From(answers.Select(a => a.Ticks).ToList()), failed.Count,
+                    server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath), target with { Met = failed.Count == 0 && perSecond >= 10_000 }, note),
+            ];
+        }
+    }
+
+    /// <summary>Inserts every resource's version row and current row, prepared commands, one transaction, synchronous=FULL.</summary>
+    private static double Floor(BenchmarkRun run, List<(string File, byte[] Bytes, int Resources)> bundles, int rounds)
+    {
+        var rows = new List<(string Type, byte[] Json, int Bundle)>();
+        for (var b = 0; b < bundles.Count; b++)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(bundles[b].Bytes);
+            foreach (var entry in doc.RootElement.GetProperty("entry").EnumerateArray())
+            {
+                var resource = entry.GetProperty("resource");
+                rows.Add((resource.GetProperty("resourceType").GetString()!, Encoding.UTF8.GetBytes(resource.GetRawText()), b));
+            }
+        }
+
+        var path = Path.Combine(run.WorkDir, "ingest-floor.db");
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+            pragma.ExecuteNonQuery();
+        }
+        SqliteSchema.Migrate(connection);
+
+        var elapsed = BenchmarkRun.Time(() =>
+        {
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var version = connection.CreateCommand();
+            version.Transaction = transaction;
+            version.CommandText = "INSERT INTO resource_version (type, id, version, last_updated, deleted, json) VALUES ($t, $i, 1, $u, 0, $j) RETURNING seq";
+            var vt = version.Parameters.Add("$t", SqliteType.Text);
+            var vi = version.Parameters.Add("$i", SqliteType.Text);
+            var vu = version.Parameters.Add("$u", SqliteType.Integer);
+            var vj = version.Parameters.Add("$j", SqliteType.Blob);
+            version.Prepare();
+            using var current = connection.CreateCommand();
+            current.Transaction = transaction;
+            current.CommandText = "INSERT INTO resource (type, id, version, seq, deleted, patient_id) VALUES ($t, $i, 1, $s, 0, $p)";
+            var ct = current.Parameters.Add("$t", SqliteType.Text);
+            var ci = current.Parameters.Add("$i", SqliteType.Text);
+            var cs = current.Parameters.Add("$s", SqliteType.Integer);
+            var cp = current.Parameters.Add("$p", SqliteType.Text);
+            current.Prepare();
+            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (var r = 0; r < rounds; r++)
+            {
+                var patientOfBundle = new Dictionary<int, string>();
+                foreach (var row in rows)
+                {
+                    var id = Guid.NewGuid().ToString("N");
+                    if (row.Type == "Patient") patientOfBundle[row.Bundle] = id;
+                    vt.Value = row.Type; vi.Value = id; vu.Value = now; vj.Value = row.Json;
+                    var seq = (long)version.ExecuteScalar()!;
+                    ct.Value = row.Type; ci.Value = id; cs.Value = seq;
+                    cp.Value = row.Type == "Patient" ? id : patientOfBundle.TryGetValue(row.Bundle, out var p) ? p : DBNull.Value;
+                    current.ExecuteNonQuery();
+                }
+            }
+            transaction.Commit();
+        });
+        return rows.Count * rounds / elapsed.TotalSeconds;
+    }
+}

@@ -1,0 +1,120 @@
+using System.Text;
+using FhirMbb.Core.Storage;
+using FhirMbb.Data.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace FhirMbb.Data.Tests;
+
+/// <summary>
+/// Concurrent writes share a commit in SqliteResourceStore; these check that grouping changes nothing a
+/// caller can observe: every acknowledged write is on disk, and a refused or failing write fails alone.
+/// </summary>
+public sealed class GroupCommitTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+
+    private string DbPath => Path.Combine(_directory, "fhir.db");
+
+    private string ConnectionString => $"Data Source={DbPath}";
+
+    public GroupCommitTests() => Directory.CreateDirectory(_directory);
+
+    [Fact]
+    public async Task Many_concurrent_creates_are_all_acknowledged_and_all_found_after_reopening_the_database()
+    {
+        const int writers = 500;
+        using (var store = new SqliteResourceStore(ConnectionString))
+        {
+            var results = await Task.WhenAll(Enumerable.Range(0, writers).Select(i => Task.Run(() => store.TryWriteAsync(Create($"obs-{i}")))));
+            Assert.All(results, Assert.True);
+        }
+        SqliteConnection.ClearAllPools();
+
+        using var reopened = new SqliteResourceStore(ConnectionString);
+        for (var i = 0; i < writers; i++)
+        {
+            var stored = await reopened.ReadAsync("Observation", $"obs-{i}");
+            Assert.NotNull(stored);
+            Assert.Equal(Json($"obs-{i}", 1), Encoding.UTF8.GetString(stored.Json.Span));
+        }
+    }
+
+    [Fact]
+    public async Task A_conflicting_write_in_a_group_fails_alone_and_leaves_no_version_behind()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        Assert.True(await store.TryWriteAsync(Create("shared")));
+
+        var (group, release) = await HoldWriterAsync(store);
+        var creates = Enumerable.Range(0, 20).Select(i => store.TryWriteAsync(Create($"other-{i}"))).ToList();
+        var first = store.TryWriteAsync(Update("shared", version: 2, expected: 1, note: "first"));
+        var second = store.TryWriteAsync(Update("shared", version: 2, expected: 1, note: "second"));
+        var next = store.TryWriteAsync(Update("shared", version: 3, expected: 2, note: "next"));
+        // Its version row is new, so only the check on the current row refuses it: that row must be undone too.
+        var stale = store.TryWriteAsync(Update("shared", version: 4, expected: 1, note: "stale"));
+        release();
+        await group;
+
+        Assert.True(await first);
+        Assert.False(await second);
+        Assert.True(await next); // it expected version 2, which the first write made current in the same group
+        Assert.False(await stale);
+        Assert.All(await Task.WhenAll(creates), Assert.True);
+        var history = await store.HistoryAsync(new HistoryQuery("Observation", "shared", null, 100, null));
+        Assert.Equal([3, 2, 1], history.Entries.Select(e => e.Version));
+        var v2 = await store.ReadVersionAsync("Observation", "shared", 2);
+        Assert.Contains("first", Encoding.UTF8.GetString(v2!.Json.Span));
+    }
+
+    [Fact]
+    public async Task A_write_that_throws_in_a_group_fails_alone_while_the_others_commit()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        var (group, release) = await HoldWriterAsync(store);
+        var good = Enumerable.Range(0, 10).Select(i => store.TryWriteAsync(Create($"good-{i}"))).ToList();
+        // A null type breaks a NOT NULL constraint inside the transaction: a fault, not a version conflict.
+        var broken = store.TryWriteAsync(Create("broken") with { Type = null! });
+        release();
+        await group;
+
+        await Assert.ThrowsAsync<SqliteException>(() => broken);
+        Assert.All(await Task.WhenAll(good), Assert.True);
+        SqliteConnection.ClearAllPools();
+        using var reopened = new SqliteResourceStore(ConnectionString);
+        for (var i = 0; i < 10; i++) Assert.NotNull(await reopened.ReadAsync("Observation", $"good-{i}"));
+    }
+
+    /// <summary>
+    /// Holds the database's write lock from a second connection, so the store's writer thread waits on its
+    /// current write while the test queues the next ones: those then commit as one group once released.
+    /// </summary>
+    private async Task<(Task Group, Action Release)> HoldWriterAsync(SqliteResourceStore store)
+    {
+        var blocker = new SqliteConnection(ConnectionString + ";Pooling=False");
+        blocker.Open();
+        var transaction = blocker.BeginTransaction(deferred: false);
+        var head = store.TryWriteAsync(Create($"head-{Guid.NewGuid():N}"));
+        await Task.Delay(200); // lets the writer take the head write and block on the lock; only grouping depends on it
+        return (head, () =>
+        {
+            transaction.Rollback();
+            transaction.Dispose();
+            blocker.Dispose();
+        });
+    }
+
+    private static ResourceWrite Create(string id) =>
+        new("Observation", id, 1, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes(Json(id, 1)), "p1");
+
+    private static ResourceWrite Update(string id, int version, int expected, string note) =>
+        new("Observation", id, version, expected, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes(Json(id, version, note)), "p1");
+
+    private static string Json(string id, int version, string note = "") =>
+        $$"""{"resourceType":"Observation","id":"{{id}}","meta":{"versionId":"{{version}}"},"status":"final","note":[{"text":"{{note}}"}]}""";
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* the temp folder is cleaned anyway */ }
+    }
+}

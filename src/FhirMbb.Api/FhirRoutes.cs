@@ -11,6 +11,8 @@ public static class FhirRoutes
     public const string Version = "/{type}/{id}/_history/{versionId}";
     public const string TypeHistory = "/{type}/_history";
     public const string SystemHistory = "/_history";
+    public const string TypeSearch = "/{type}/_search";
+    public const string Compartment = "/{compartment}/{id}/{type}";
 
     public const string Healthz = "/healthz";
     public const string Readyz = "/readyz";

@@ -28,6 +28,7 @@ public static class FhirMbbHosting
         services.AddSingleton<FhirResponses>();
         services.AddSingleton<BundleWriter>();
         services.AddSingleton<CapabilityStatementBuilder>();
+        services.AddFhirSearch(builder.Configuration);
         return builder;
     }
 
@@ -35,6 +36,7 @@ public static class FhirMbbHosting
     {
         // Open the database and apply migrations now, so a broken database stops start-up, not the first request.
         _ = app.Services.GetRequiredService<IResourceStore>();
+        app.UseFhirSearch();
 
         app.UseMiddleware<FhirErrorMiddleware>();
         app.MapHealthEndpoints();
@@ -42,6 +44,7 @@ public static class FhirMbbHosting
         fhir.MapMetadataEndpoints();
         fhir.MapHistoryEndpoints();
         fhir.MapResourceEndpoints();
+        fhir.MapSearchEndpoints();
         return app;
     }
 

@@ -14,6 +14,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SqliteIndexWriter _indexWriter;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -28,7 +29,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writer.Open();
         _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
         SqliteSchema.Migrate(_writer);
+        _indexWriter = new SqliteIndexWriter(_writer);
     }
+
+    /// <summary>The connection string readers use; the search store opens its connections with it.</summary>
+    public string ConnectionString => _connectionString;
 
     public string DatabasePath => _writer.DataSource;
 
@@ -94,6 +99,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
                     """,
                     new { write.Type, write.Id, write.Version, seq, write.PatientId }, transaction);
             if (changed == 0) return false; // disposing the transaction rolls the version row back
+
+            // Only the current version is indexed: a delete just removes the rows.
+            var rid = _writer.ExecuteScalar<long>("SELECT rid FROM resource WHERE type = @Type AND id = @Id", new { write.Type, write.Id }, transaction);
+            _indexWriter.Replace(rid, write.IsDelete ? null : write.Index, transaction);
 
             transaction.Commit();
             return true;

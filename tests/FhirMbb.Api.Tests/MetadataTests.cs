@@ -40,6 +40,7 @@ public sealed class MetadataTests(FhirApiFactory factory) : IClassFixture<FhirAp
             [CapabilityStatement.TypeRestfulInteraction.HistoryType] = async () => (await _client.GetAsync("/fhir/Patient/_history")).StatusCode,
             [CapabilityStatement.TypeRestfulInteraction.Create] = async () => (await _client.PostAsync("/fhir/Patient", FhirTest.Json(FhirTest.Patient()))).StatusCode,
             [CapabilityStatement.TypeRestfulInteraction.Delete] = async () => (await _client.DeleteAsync($"/fhir/Patient/{created.Id}")).StatusCode,
+            [CapabilityStatement.TypeRestfulInteraction.SearchType] = async () => (await _client.GetAsync("/fhir/Patient?_count=1")).StatusCode,
         };
         foreach (var interaction in claimed)
         {

@@ -187,13 +187,21 @@ public sealed class SearchIndexer
             set.Uris.Add(new UriIndex(id, value));
     }
 
+    // Systems of bound enumeration codes, found once per (enum type, code): reflection is too slow per resource.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), string?> CodeSystems = new();
+
     /// <summary>The code system of a bound enumeration (Patient.gender's is administrative-gender).</summary>
     private static string? SystemOfCode(PrimitiveType primitive)
     {
         var type = primitive.GetType();
         if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(Code<>)) return null;
-        var value = type.GetProperty("Value")?.GetValue(primitive) as Enum;
-        return value is null ? null : EnumUtility.GetSystem(value);
+        var literal = primitive.ToString() ?? "";
+        return CodeSystems.GetOrAdd((type, literal), static key =>
+        {
+            var enumType = key.Item1.GetGenericArguments()[0];
+            var value = EnumUtility.ParseLiteral(key.Item2, enumType);
+            return value is null ? null : EnumUtility.GetSystem(value);
+        });
     }
 
     private static string? Empty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -34,7 +34,8 @@ public sealed class SearchService(SearchQueryParser parser, ISearchStore store, 
     {
         if (query.Elements is { Count: > 0 } elements)
         {
-            var names = elements.ToArray();
+            // id and meta always come along, so the subsetted resource is still addressable and marked.
+            var names = elements.Concat(["id", "meta"]).Distinct(StringComparer.Ordinal).ToArray();
             return () => SerializationFilter.ForElements(names, true);
         }
         return query.Summary switch

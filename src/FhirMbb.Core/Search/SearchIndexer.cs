@@ -65,11 +65,16 @@ public sealed class SearchIndexer
         switch (element)
         {
             case CodeableConcept concept:
-                var text = concept.Text;
+                // Each coding carries its display (or the concept's text) for :text; the text gets a row of its own only if no coding carries it.
+                var text = Norm(concept.Text);
+                var textCarried = false;
                 foreach (var coding in concept.Coding)
-                    set.Tokens.Add(new TokenIndex(id, Empty(coding.System), Empty(coding.Code), Norm(coding.Display ?? text)));
-                if (concept.Coding.Count == 0 && text is not null) set.Tokens.Add(new TokenIndex(id, null, null, Norm(text)));
-                else if (text is not null && concept.Coding.All(c => c.Display != text)) set.Tokens.Add(new TokenIndex(id, null, null, Norm(text)));
+                {
+                    var display = Norm(coding.Display) ?? text;
+                    textCarried |= display == text;
+                    set.Tokens.Add(new TokenIndex(id, Empty(coding.System), Empty(coding.Code), display));
+                }
+                if (text is not null && !textCarried) set.Tokens.Add(new TokenIndex(id, null, null, text));
                 break;
             case Coding coding:
                 set.Tokens.Add(new TokenIndex(id, Empty(coding.System), Empty(coding.Code), Norm(coding.Display)));

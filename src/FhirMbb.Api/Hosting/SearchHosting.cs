@@ -44,8 +44,9 @@ public static class SearchHosting
         foreach (var file in Directory.EnumerateFiles(directory, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var bytes = File.ReadAllBytes(file);
-            // Cheap test first: most files under profiles/ are StructureDefinitions.
-            if (!System.Text.Encoding.UTF8.GetString(bytes).Contains("\"SearchParameter\"", StringComparison.Ordinal)) continue;
+            // Only SearchParameters are parsed here; the other conformance files are someone else's to load and validate.
+            using (var document = System.Text.Json.JsonDocument.Parse(bytes))
+                if (!document.RootElement.TryGetProperty("resourceType", out var resourceType) || resourceType.GetString() != "SearchParameter") continue;
             if (FhirSerialization.Shared.ParseJson(bytes) is SearchParameter parameter) result.Add(parameter);
         }
         return result;

@@ -179,6 +179,14 @@ public sealed class ElementPath
                 steps.Add(new ReferenceTypeStep(condition["resolve()is".Length..]));
                 continue;
             }
+            // extension.where(url = 'u') is how profiles/ writes extension paths: same as extension('u').
+            var urlFilter = Call(part, "where")?.Replace(" ", "");
+            if (urlFilter is { Length: > 6 } && urlFilter.StartsWith("url='", StringComparison.Ordinal) && urlFilter[^1] == '\''
+                && steps.Count > 0 && steps[^1] is MemberStep { Name: "extension" })
+            {
+                steps[^1] = new ExtensionStep(urlFilter[5..^1]);
+                continue;
+            }
             var url = Call(part, "extension");
             if (url is { Length: > 2 } && url[0] == '\'' && url[^1] == '\'')
             {

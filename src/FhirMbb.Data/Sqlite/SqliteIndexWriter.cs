@@ -13,10 +13,12 @@ internal sealed class SqliteIndexWriter(SqliteConnection connection)
 
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
 
-    public void Replace(long rid, SearchIndexSet? index, SqliteTransaction transaction)
+    /// <param name="isNew">A resource written for the first time has no rows to delete.</param>
+    public void Replace(long rid, SearchIndexSet? index, SqliteTransaction transaction, bool isNew)
     {
-        foreach (var table in Tables)
-            Run($"DELETE FROM {table} WHERE rid = $rid", transaction, ("$rid", rid));
+        if (!isNew)
+            foreach (var table in Tables)
+                Run($"DELETE FROM {table} WHERE rid = $rid", transaction, ("$rid", rid));
         if (index is null) return;
 
         var n = 0;

@@ -102,7 +102,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
             // Only the current version is indexed: a delete just removes the rows.
             var rid = _writer.ExecuteScalar<long>("SELECT rid FROM resource WHERE type = @Type AND id = @Id", new { write.Type, write.Id }, transaction);
-            _indexWriter.Replace(rid, write.IsDelete ? null : write.Index, transaction);
+            _indexWriter.Replace(rid, write.IsDelete ? null : write.Index, transaction, isNew: write.ExpectedVersion is null);
 
             transaction.Commit();
             return true;

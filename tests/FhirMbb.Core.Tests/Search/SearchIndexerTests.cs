@@ -120,9 +120,11 @@ public sealed class SearchIndexerTests
         var registry = new SearchParameterRegistry([new SearchParameter
         {
             Url = "https://fhirmbb.org/fhir/SearchParameter/mbb-block-number", Code = "block-number", Base = [ResourceType.Procedure],
-            Type = SearchParamType.Number, Expression = "Procedure.extension('https://fhirmbb.org/fhir/StructureDefinition/mbb-block-number').value",
+            Type = SearchParamType.Number, Expression = "Procedure.extension.where(url = 'https://fhirmbb.org/fhir/StructureDefinition/mbb-block-number').value",
         }]);
         var indexer = new SearchIndexer(registry);
+        // The where(url = ...) form used by the files in profiles/ walks the model too.
+        Assert.Equal((1, 0), indexer.PathsFor("Procedure").Single(p => p.Parameter.Code == "block-number").Path.Shape);
         var block = new Procedure { Extension = [new Extension("https://fhirmbb.org/fhir/StructureDefinition/mbb-block-number", new PositiveInt(2))] };
         Assert.Equal(2m, Assert.Single(indexer.Index(block).Numbers).Value);
     }

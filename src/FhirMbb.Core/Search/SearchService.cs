@@ -12,8 +12,6 @@ public sealed record SearchOutcome(ParsedSearch Parsed, SearchPage Page);
 /// <summary>Type-level and compartment search: parse, refuse or drop what is not understood, query, shape the entries.</summary>
 public sealed class SearchService(SearchQueryParser parser, ISearchStore store, FhirSerialization serialization)
 {
-    private static readonly Coding Subsetted = new("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "SUBSETTED");
-
     public async Task<SearchOutcome> SearchAsync(
         string type, IEnumerable<KeyValuePair<string, string>> parameters, bool strict, SearchLimits limits,
         string? compartmentPatient, string? baseUrl, CancellationToken ct = default)
@@ -34,8 +32,9 @@ public sealed class SearchService(SearchQueryParser parser, ISearchStore store, 
     {
         if (query.Elements is { Count: > 0 } elements)
         {
-            // id and meta always come along, so the subsetted resource is still addressable and marked.
-            var names = elements.Concat(["id", "meta"]).Distinct(StringComparer.Ordinal).ToArray();
+            // id and meta always come along, so the subsetted resource is still addressable and marked. Clients
+            // often name a choice element with its type (valueQuantity); the filter knows it as "value".
+            var names = elements.Concat(elements.Select(ChoiceName)).Concat(["id", "meta"]).Distinct(StringComparer.Ordinal).ToArray();
             return () => SerializationFilter.ForElements(names, true);
         }
         return query.Summary switch
@@ -47,12 +46,17 @@ public sealed class SearchService(SearchQueryParser parser, ISearchStore store, 
         };
     }
 
-    /// <summary>Re-serializes a stored resource through the filter and marks it SUBSETTED, as the spec asks.</summary>
+    /// <summary>Re-serializes a stored resource through the filter, which also tags it SUBSETTED as the spec asks.</summary>
     private StoredResource Subset(StoredResource stored, Func<SerializationFilter> filter)
     {
         var resource = serialization.ParseJson(stored.Json.Span);
-        resource.Meta ??= new Meta();
-        resource.Meta.Tag.Add(Subsetted);
         return stored with { Json = serialization.ToFilteredJsonBytes(resource, filter) };
+    }
+
+    private static string ChoiceName(string element)
+    {
+        for (var i = 1; i < element.Length; i++)
+            if (char.IsUpper(element[i])) return element[..i];
+        return element;
     }
 }

@@ -97,6 +97,12 @@ public sealed class SearchResultTests(SearchDataFixture data) : IClassFixture<Se
         Assert.False(observation.TryGetProperty("valueQuantity", out _));
         Assert.False(observation.TryGetProperty("subject", out _));
         Assert.Equal("obs-2", observation.GetProperty("id").GetString());
+
+        var choice = await data.Bundle("/fhir/Observation?_id=obs-2&_elements=valueQuantity");
+        var withValue = SearchDataFixture.Entries(choice).Single().GetProperty("resource");
+        Assert.Equal(2, withValue.GetProperty("valueQuantity").GetProperty("value").GetInt32());
+        Assert.False(withValue.TryGetProperty("effectiveDateTime", out _));
+        Assert.Contains(withValue.GetProperty("meta").GetProperty("tag").EnumerateArray(), t => t.GetProperty("code").GetString() == "SUBSETTED");
     }
 
     [Fact]

@@ -25,13 +25,19 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         return name;
     }
 
-    public string Condition(string alias, string aliasType, SearchCondition condition) => condition switch
+    /// <summary>
+    /// A condition on the resources of <paramref name="alias"/>. A driving condition is written as
+    /// "rid IN (rows of the index)" so SQLite starts from it; the others as a per-row probe of the index's
+    /// primary key (rid, param_id). The unary + on param_id keeps the planner off the param_id indexes there.
+    /// </summary>
+    public string Condition(string alias, string aliasType, SearchCondition condition, bool driving = true) => condition switch
     {
         IdCondition id => $"{alias}.id IN {Bind(id.Ids)}",
-        ParameterCondition p => $"{alias}.rid IN ({Subquery(p)})",
-        NotCondition not => $"{alias}.rid NOT IN ({Subquery(not.Inner)})",
+        ParameterCondition p when driving => $"{alias}.rid IN ({Subquery(p)})",
+        ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
+        NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
         MissingCondition { Parameter.Code: "_id" } m => m.Missing ? "0" : "1",
-        MissingCondition m => $"{alias}.rid {(m.Missing ? "NOT IN" : "IN")} (SELECT rid FROM {Table(m.Parameter.Type)} WHERE param_id = {Bind(m.Parameter.Id)})",
+        MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(alias, m.Parameter, [])})",
         ChainCondition chain =>
             $"{alias}.rid IN (SELECT x.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id " +
             $"WHERE x.param_id = {Bind(chain.Reference.Id)} AND t.deleted = 0 AND t.type IN {Bind(chain.TargetTypes)} AND {ChainInner(chain)})",
@@ -42,7 +48,21 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         _ => throw new NotSupportedException($"{condition.GetType().Name} has no SQL"),
     };
 
+    /// <summary>Whether a condition is a good place for SQLite to start: an equality on a token, reference, string or uri, an id, a chain or _has.</summary>
+    public static bool CanDrive(SearchCondition condition) => condition switch
+    {
+        IdCondition or ChainCondition or HasCondition => true,
+        ParameterCondition { Parameter.Type: SearchParamType.Token or SearchParamType.Reference or SearchParamType.String or SearchParamType.Uri } => true,
+        _ => false,
+    };
+
     private string ChainInner(ChainCondition chain) => Condition("t", chain.TargetTypes[0], chain.Inner);
+
+    private string Probe(string alias, SearchParameterDefinition parameter, IReadOnlyList<SearchValue> anyOf)
+    {
+        var values = anyOf.Count == 0 ? "" : " AND (" + string.Join(" OR ", anyOf.Select(v => "(" + Value(v) + ")")) + ")";
+        return $"SELECT 1 FROM {Table(parameter.Type)} x WHERE x.rid = {alias}.rid AND +x.param_id = {Bind(parameter.Id)}{values}";
+    }
 
     private string Subquery(ParameterCondition condition)
     {
@@ -162,6 +182,6 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         var missing = numeric
             ? (key.Descending ? "-9000000000000000000" : "9000000000000000000")
             : (key.Descending ? "''" : "char(1114111)");
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {alias}.rid AND s.param_id = {Bind(parameter.Id)}), {missing})";
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {alias}.rid AND +s.param_id = {Bind(parameter.Id)}), {missing})";
     }
 }

@@ -34,9 +34,11 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         using var transaction = connection.BeginTransaction(deferred: true);
 
         var sql = new SqliteSearchSql(query.BaseUrl);
-        var where = new List<string> { $"r.type = {sql.Bind(query.Type)}", "r.deleted = 0" };
+        // "+r.type": the type alone is a poor place to start; let SQLite start from a selective condition.
+        var where = new List<string> { $"+r.type = {sql.Bind(query.Type)}", "r.deleted = 0" };
         if (query.CompartmentPatient is not null) where.Add($"r.patient_id = {sql.Bind(query.CompartmentPatient)}");
-        foreach (var condition in query.Conditions) where.Add(sql.Condition("r", query.Type, condition));
+        var driver = query.Conditions.FirstOrDefault(SqliteSearchSql.CanDrive);
+        foreach (var condition in query.Conditions) where.Add(sql.Condition("r", query.Type, condition, driving: ReferenceEquals(condition, driver)));
 
         var snapshot = query.Cursor?.Snapshot
             ?? await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COALESCE(MAX(rid), 0) FROM resource", transaction: transaction, cancellationToken: cancellationToken));

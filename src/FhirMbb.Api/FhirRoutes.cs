@@ -12,6 +12,8 @@ public static class FhirRoutes
     public const string TypeHistory = "/{type}/_history";
     public const string SystemHistory = "/_history";
     public const string SmartConfiguration = "/.well-known/smart-configuration";
+    public const string TypeSearch = "/{type}/_search";
+    public const string Compartment = "/{compartment}/{id}/{type}";
 
     public const string Healthz = "/healthz";
     public const string Readyz = "/readyz";

@@ -42,6 +42,7 @@ public sealed class MetadataTests(FhirApiFactory factory) : IClassFixture<FhirAp
             [CapabilityStatement.TypeRestfulInteraction.Patch] = async () => (await _client.PatchAsync($"/fhir/Patient/{created.Id}",
                 new StringContent("[{\"op\":\"replace\",\"path\":\"/gender\",\"value\":\"male\"}]", System.Text.Encoding.UTF8, "application/json-patch+json"))).StatusCode,
             [CapabilityStatement.TypeRestfulInteraction.Delete] = async () => (await _client.DeleteAsync($"/fhir/Patient/{created.Id}")).StatusCode,
+            [CapabilityStatement.TypeRestfulInteraction.SearchType] = async () => (await _client.GetAsync("/fhir/Patient?_count=1")).StatusCode,
         };
         foreach (var interaction in claimed.OrderBy(i => i == CapabilityStatement.TypeRestfulInteraction.Delete))
         {

@@ -47,6 +47,7 @@ public static class FhirMbbHosting
             return capabilities;
         });
         builder.AddFhirMbbSecurity();
+        services.AddFhirSearch(builder.Configuration);
         return builder;
     }
 
@@ -56,6 +57,7 @@ public static class FhirMbbHosting
         _ = app.Services.GetRequiredService<IResourceStore>();
         // Likewise every published conformance file: a broken one stops start-up, naming the file.
         _ = app.Services.GetRequiredService<ConformanceResources>();
+        app.UseFhirSearch();
 
         app.UseMiddleware<FhirErrorMiddleware>();
         app.UseFhirMbbSecurity();
@@ -71,6 +73,7 @@ public static class FhirMbbHosting
         fhir.MapValidateEndpoints();
         fhir.MapTerminologyEndpoints();
         fhir.MapEvaluateBlockEndpoints();
+        fhir.MapSearchEndpoints();
         return app;
     }
 

@@ -1,3 +1,4 @@
+using FhirMbb.Core.Search;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using Hl7.Fhir.Model;
@@ -14,7 +15,8 @@ public sealed class ResourceService(
     IResourceStore store,
     FhirSerialization serialization,
     IEnumerable<IResourceWriteCheck> checks,
-    TimeProvider clock)
+    TimeProvider clock,
+    SearchIndexer? indexer = null)
 {
     // Without If-Match a writer that loses a race simply reads again; bounded so a storm cannot spin forever.
     private const int MaxConflictRetries = 20;
@@ -156,7 +158,8 @@ public sealed class ResourceService(
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         resource.Meta.LastUpdated = now;
         var json = serialization.ToJsonBytes(resource);
-        return new ResourceWrite(resource.TypeName, resource.Id!, version, expected, now, json, PatientCompartment.PatientIdOf(resource));
+        return new ResourceWrite(resource.TypeName, resource.Id!, version, expected, now, json, PatientCompartment.PatientIdOf(resource),
+            indexer?.Index(resource));
     }
 
     /// <summary>What a write looks like once stored, before the store has been asked again.</summary>

@@ -114,6 +114,17 @@ public sealed class FhirSerialization
         writer.Flush();
     }
 
+    /// <summary>Compact JSON of part of a resource (_summary, _elements), as the filter selects.</summary>
+    public byte[] ToFilteredJsonBytes(Base resource, Func<SerializationFilter> filter)
+    {
+        var buffer = new ArrayBufferWriter<byte>(2048);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = RelaxedEncoder }))
+        {
+            _jsonWriter.Value.Serialize(resource, writer, filter);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
     public string ToJsonString(Base resource, bool pretty = false) => Encoding.UTF8.GetString(ToJsonBytes(resource, pretty));
 
     public byte[] ToXmlBytes(Base resource, bool pretty = false)

@@ -17,6 +17,7 @@ public sealed record StoredResource(
 /// <summary>
 /// A new version to store. <see cref="ExpectedVersion"/> is the version the writer read (null: the
 /// resource must not exist yet); the store refuses the write if another writer got there first.
+/// <see cref="Index"/> replaces the resource's search index rows in the same transaction.
 /// </summary>
 public sealed record ResourceWrite(
     string Type,
@@ -25,7 +26,8 @@ public sealed record ResourceWrite(
     int? ExpectedVersion,
     DateTimeOffset LastUpdated,
     byte[]? Json,
-    string? PatientId)
+    string? PatientId,
+    Search.SearchIndexSet? Index = null)
 {
     public bool IsDelete => Json is null;
 }

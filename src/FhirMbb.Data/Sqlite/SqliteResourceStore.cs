@@ -21,6 +21,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     // Bounds one transaction's size, so a burst cannot hold the write lock (and readers' WAL growth) unboundedly.
     private const int MaxGroup = 256;
+    private readonly SqliteIndexWriter _indexWriter;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -39,7 +40,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         // A dedicated thread: commits block on fsync, which must not tie up the thread pool.
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "sqlite-writer" };
         _writerThread.Start();
+        _indexWriter = new SqliteIndexWriter(_writer);
     }
+
+    /// <summary>The connection string readers use; the search store opens its connections with it.</summary>
+    public string ConnectionString => _connectionString;
 
     public string DatabasePath => _writer.DataSource;
 
@@ -126,7 +131,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
                         try
                         {
                             for (var i = 0; i < pending.Writes.Count && refused < 0; i++)
-                                if (!Apply(pending.Writes[i])) refused = i;
+                                if (!Apply(pending.Writes[i], transaction)) refused = i;
                         }
                         catch (Exception e)
                         {
@@ -157,7 +162,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     }
 
     /// <summary>One write inside the group transaction; false when its optimistic version check fails.</summary>
-    private bool Apply(ResourceWrite write)
+    private bool Apply(ResourceWrite write, SqliteTransaction transaction)
     {
         var w = _statements;
         // A null (a caller's bug) reaches SQLite's NOT NULL check, failing this write alone, not the binding.
@@ -181,7 +186,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             current.Parameters["$deleted"].Value = write.IsDelete ? 1 : 0;
             current.Parameters["$expected"].Value = expected;
         }
-        return current.ExecuteNonQuery() != 0;
+        if (current.ExecuteScalar() is not long rid) return false;
+
+        // Only the current version is indexed, in the same transaction: a delete just removes the rows.
+        _indexWriter.Replace(rid, write.IsDelete ? null : write.Index, transaction, isNew: write.ExpectedVersion is null);
+        return true;
     }
 
     /// <summary>
@@ -233,6 +242,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
                 UPDATE resource SET version = $version, seq = $seq, deleted = $deleted,
                     patient_id = COALESCE($patient, CASE WHEN $deleted = 1 THEN patient_id END)
                 WHERE type = $type AND id = $id AND version = $expected
+                RETURNING rid
                 """,
                 ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer), ("$seq", SqliteType.Integer),
                 ("$deleted", SqliteType.Integer), ("$patient", SqliteType.Text), ("$expected", SqliteType.Integer));
@@ -240,6 +250,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
                 INSERT INTO resource (type, id, version, seq, deleted, patient_id)
                 VALUES ($type, $id, $version, $seq, 0, $patient)
                 ON CONFLICT (type, id) DO NOTHING
+                RETURNING rid
                 """,
                 ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer), ("$seq", SqliteType.Integer),
                 ("$patient", SqliteType.Text));

@@ -61,4 +61,25 @@ public sealed class SmartNewEndpointsTests(SmartApiFactory factory) : IClassFixt
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/fhir", FhirTest.Json(bundle))).StatusCode);
         await (await factory.ClientWithScopes("user/Patient.rs").PostAsync("/fhir", FhirTest.Json(bundle))).AssertOutcome(HttpStatusCode.Forbidden);
     }
+
+    [Fact]
+    public async Task A_patient_token_searches_only_its_own_compartment()
+    {
+        var (admin, app, theirs) = await SetUpAsync();
+        var me = theirs.PatientId == Me ? Other : Me;
+        var mine = await admin.CreateAsync(FhirTest.PainScore(me));
+        // Their diary entry points at my procedure, so an include from my side would reach it if unfiltered.
+        var myBlock = await admin.CreateAsync(FhirTest.Procedure(me));
+        var stray = FhirTest.PainScore(theirs.PatientId);
+        stray.PartOf = [new ResourceReference($"Procedure/{myBlock.Id}")];
+        await admin.CreateAsync(stray);
+
+        var all = await (await app.GetAsync("/fhir/Observation?_count=1000")).ReadAs<Bundle>();
+        var withDiary = await (await app.GetAsync($"/fhir/Procedure?_id={myBlock.Id}&_revinclude=Observation:part-of")).ReadAs<Bundle>();
+
+        Assert.Contains(all.Entry, e => e.Resource.Id == mine.Id);
+        Assert.All(all.Entry, e => Assert.Equal($"Patient/{me}", ((Observation)e.Resource).Subject.Reference));
+        Assert.Equal([myBlock.Id], withDiary.Entry.Select(e => e.Resource.Id));
+        await (await app.GetAsync($"/fhir/Patient/{theirs.PatientId}/Observation")).AssertOutcome(HttpStatusCode.NotFound);
+    }
 }

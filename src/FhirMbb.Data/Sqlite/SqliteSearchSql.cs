@@ -1,0 +1,187 @@
+using System.Globalization;
+using Dapper;
+using FhirMbb.Core.Search;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Data.Sqlite;
+
+/// <summary>
+/// Builds the WHERE fragments of a search. Table and column names come only from the fixed fragments
+/// below, chosen by the parameter's type in the registry; every value from the request is a parameter.
+/// </summary>
+internal sealed class SqliteSearchSql(string? baseUrl)
+{
+    // U+10FFFF sorts after every other character in SQLite's binary collation: "starts with v" is [v, v + max).
+    private const string MaxChar = "\U0010FFFF";
+
+    public DynamicParameters Parameters { get; } = new();
+
+    private int _next;
+
+    public string Bind(object? value)
+    {
+        var name = "@p" + _next++.ToString(CultureInfo.InvariantCulture);
+        Parameters.Add(name, value);
+        return name;
+    }
+
+    /// <summary>
+    /// A condition on the resources of <paramref name="alias"/>. A driving condition is written as
+    /// "rid IN (rows of the index)" so SQLite starts from it; the others as a per-row probe of the index's
+    /// primary key (rid, param_id). The unary + on param_id keeps the planner off the param_id indexes there.
+    /// </summary>
+    public string Condition(string alias, string aliasType, SearchCondition condition, bool driving = true) => condition switch
+    {
+        IdCondition id => $"{alias}.id IN {Bind(id.Ids)}",
+        ParameterCondition p when driving => $"{alias}.rid IN ({Subquery(p)})",
+        ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
+        NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
+        MissingCondition { Parameter.Code: "_id" } m => m.Missing ? "0" : "1",
+        MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(alias, m.Parameter, [])})",
+        ChainCondition chain =>
+            $"{alias}.rid IN (SELECT x.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id " +
+            $"WHERE x.param_id = {Bind(chain.Reference.Id)} AND t.deleted = 0 AND t.type IN {Bind(chain.TargetTypes)} AND {ChainInner(chain)})",
+        HasCondition has =>
+            $"{alias}.id IN (SELECT x.target_id FROM idx_reference x JOIN resource o ON o.rid = x.rid " +
+            $"WHERE x.param_id = {Bind(has.Reference.Id)} AND x.target_type = {Bind(aliasType)} AND o.type = {Bind(has.SourceType)} AND o.deleted = 0 " +
+            $"AND {Condition("o", has.SourceType, has.Inner)})",
+        _ => throw new NotSupportedException($"{condition.GetType().Name} has no SQL"),
+    };
+
+    /// <summary>Whether a condition is a good place for SQLite to start: an equality on a token, reference, string or uri, an id, a chain or _has.</summary>
+    public static bool CanDrive(SearchCondition condition) => condition switch
+    {
+        IdCondition or ChainCondition or HasCondition => true,
+        ParameterCondition { Parameter.Type: SearchParamType.Token or SearchParamType.Reference or SearchParamType.String or SearchParamType.Uri } => true,
+        _ => false,
+    };
+
+    private string ChainInner(ChainCondition chain) => Condition("t", chain.TargetTypes[0], chain.Inner);
+
+    private string Probe(string alias, SearchParameterDefinition parameter, IReadOnlyList<SearchValue> anyOf)
+    {
+        var values = anyOf.Count == 0 ? "" : " AND (" + string.Join(" OR ", anyOf.Select(v => "(" + Value(v) + ")")) + ")";
+        return $"SELECT 1 FROM {Table(parameter.Type)} x WHERE x.rid = {alias}.rid AND +x.param_id = {Bind(parameter.Id)}{values}";
+    }
+
+    private string Subquery(ParameterCondition condition)
+    {
+        var table = Table(condition.Parameter.Type);
+        var any = string.Join(" OR ", condition.AnyOf.Select(v => "(" + Value(v) + ")"));
+        return $"SELECT rid FROM {table} WHERE param_id = {Bind(condition.Parameter.Id)} AND ({any})";
+    }
+
+    public static string Table(SearchParamType type) => type switch
+    {
+        SearchParamType.Token => "idx_token",
+        SearchParamType.String => "idx_string",
+        SearchParamType.Date => "idx_date",
+        SearchParamType.Reference => "idx_reference",
+        SearchParamType.Quantity => "idx_quantity",
+        SearchParamType.Number => "idx_number",
+        SearchParamType.Uri => "idx_uri",
+        _ => throw new NotSupportedException($"{type} parameters are not indexed"),
+    };
+
+    private string Value(SearchValue value) => value switch
+    {
+        TokenValue { SystemGiven: false } t => $"code = {Bind(t.Code)}",
+        TokenValue { System: null } t => $"code = {Bind(t.Code)} AND system IS NULL",
+        TokenValue { Code: null } t => $"system = {Bind(t.System)}",
+        TokenValue t => $"code = {Bind(t.Code)} AND system = {Bind(t.System)}",
+        TokenTextValue t => $"(text LIKE {Bind(EscapeLike(t.Text) + "%")} ESCAPE '\\' OR text LIKE {Bind("% " + EscapeLike(t.Text) + "%")} ESCAPE '\\')",
+        StringValue { Match: StringMatch.Exact } s => $"exact = {Bind(s.Value)}",
+        StringValue { Match: StringMatch.Contains } s => $"normalized LIKE {Bind("%" + EscapeLike(s.Value) + "%")} ESCAPE '\\'",
+        StringValue s => $"normalized >= {Bind(s.Value)} AND normalized < {Bind(s.Value + MaxChar)}",
+        DateValue d => Date(d),
+        NumberValue n => Number(n.Prefix, n.Value, n.Low, n.High),
+        QuantityValue q => Number(q.Prefix, q.Value, q.Low, q.High) + Unit(q),
+        ReferenceValue r => Reference(r),
+        ReferenceIdentifierValue { System: null } i => $"identifier_value = {Bind(i.Value)}",
+        ReferenceIdentifierValue i => $"identifier_value = {Bind(i.Value)} AND identifier_system = {Bind(i.System)}",
+        UriValue { Below: true } u => $"value >= {Bind(u.Value)} AND value < {Bind(u.Value + MaxChar)}",
+        UriValue u => $"value = {Bind(u.Value)}",
+        _ => throw new NotSupportedException($"{value.GetType().Name} has no SQL"),
+    };
+
+    /// <summary>The R4 prefixes over ranges: the target [start, end) against the search value's [lo, hi).</summary>
+    private string Date(DateValue d)
+    {
+        var lo = d.Range.Start;
+        var hi = d.Range.End;
+        string Lo() => Bind(lo);
+        string Hi() => Bind(hi);
+        switch (d.Prefix)
+        {
+            case SearchPrefix.Eq: return $"start_ms >= {Lo()} AND end_ms <= {Hi()}";
+            case SearchPrefix.Ne: return $"NOT (start_ms >= {Lo()} AND end_ms <= {Hi()})";
+            case SearchPrefix.Gt: return $"end_ms > {Hi()}";
+            case SearchPrefix.Lt: return $"start_ms < {Lo()}";
+            case SearchPrefix.Ge: return $"(end_ms > {Hi()} OR (start_ms >= {Lo()} AND end_ms <= {Hi()}))";
+            case SearchPrefix.Le: return $"(start_ms < {Lo()} OR (start_ms >= {Lo()} AND end_ms <= {Hi()}))";
+            case SearchPrefix.Sa: return $"start_ms >= {Hi()}";
+            case SearchPrefix.Eb: return $"end_ms <= {Lo()}";
+            default:
+                // ap: the value widened by a tenth of its distance from now (at least a day), overlapping the target.
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var widen = Math.Max(86_400_000L, Math.Abs(now - lo) / 10);
+                return $"start_ms < {Bind(hi + widen)} AND end_ms > {Bind(lo - widen)}";
+        }
+    }
+
+    private string Number(SearchPrefix prefix, decimal value, decimal low, decimal high) => prefix switch
+    {
+        SearchPrefix.Eq => $"value >= {Bind((double)low)} AND value < {Bind((double)high)}",
+        SearchPrefix.Ne => $"NOT (value >= {Bind((double)low)} AND value < {Bind((double)high)})",
+        SearchPrefix.Gt or SearchPrefix.Sa => $"value > {Bind((double)value)}",
+        SearchPrefix.Lt or SearchPrefix.Eb => $"value < {Bind((double)value)}",
+        SearchPrefix.Ge => $"value >= {Bind((double)value)}",
+        SearchPrefix.Le => $"value <= {Bind((double)value)}",
+        _ => $"value >= {Bind((double)(value - Math.Abs(value) / 10))} AND value <= {Bind((double)(value + Math.Abs(value) / 10))}",
+    };
+
+    private string Unit(QuantityValue q) => (q.System, q.Code) switch
+    {
+        (null, null) => "",
+        (null, { } code) => $" AND (code = {Bind(code)} OR unit = {Bind(code)})",
+        ({ } system, null) => $" AND system = {Bind(system)}",
+        ({ } system, { } code) => $" AND system = {Bind(system)} AND code = {Bind(code)}",
+    };
+
+    private string Reference(ReferenceValue r)
+    {
+        if (r.Url is not null)
+        {
+            // An absolute URL on this server is the same as Type/id; any other is matched as written.
+            var local = baseUrl is not null && r.Type is not null && r.Url.StartsWith(baseUrl.TrimEnd('/') + "/", StringComparison.Ordinal);
+            if (!local) return $"url = {Bind(r.Url)}";
+        }
+        return r.Type is null
+            ? $"target_id = {Bind(r.Id)}"
+            : $"target_id = {Bind(r.Id)} AND target_type = {Bind(r.Type)}";
+    }
+
+    private static string EscapeLike(string value) => value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    /// <summary>The sort value of one resource for one parameter: lowest ascending, highest descending, missing last.</summary>
+    public string SortExpression(string alias, SearchSort key)
+    {
+        if (key.Parameter is null) return $"{alias}.id";
+        var parameter = key.Parameter;
+        var (column, numeric) = parameter.Type switch
+        {
+            SearchParamType.Date => ("start_ms", true),
+            SearchParamType.String => ("normalized", false),
+            SearchParamType.Token => ("code", false),
+            SearchParamType.Reference => ("target_id", false),
+            SearchParamType.Quantity or SearchParamType.Number => ("value", true),
+            SearchParamType.Uri => ("value", false),
+            _ => throw new NotSupportedException($"cannot sort by {parameter.Type}"),
+        };
+        var aggregate = key.Descending ? "MAX" : "MIN";
+        var missing = numeric
+            ? (key.Descending ? "-9000000000000000000" : "9000000000000000000")
+            : (key.Descending ? "''" : "char(1114111)");
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {alias}.rid AND +s.param_id = {Bind(parameter.Id)}), {missing})";
+    }
+}

@@ -1,0 +1,172 @@
+using System.Data;
+using Dapper;
+using FhirMbb.Core.Search;
+using FhirMbb.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace FhirMbb.Data.Sqlite;
+
+/// <summary>
+/// Search over the index tables. Pages are keyset pages on (sort keys, rid) below a snapshot of the
+/// largest rid seen by the first page, so resources created while a client walks the pages never
+/// shift them, and every match is returned exactly once.
+/// </summary>
+public sealed class SqliteSearchStore(string connectionString) : ISearchStore
+{
+    // _include:iterate follows references this many rounds at most, so a cycle cannot run away.
+    private const int MaxIterations = 4;
+    private const int MaxIncluded = 5000;
+
+    private sealed record Row(long Rid, StoredResource Stored);
+
+    private sealed record VersionRow(long rid, long seq, string type, string id, long version, long last_updated, byte[] json)
+    {
+        public Row ToRow() => new(rid, new StoredResource(type, id, (int)version, DateTimeOffset.FromUnixTimeMilliseconds(last_updated), false, json, seq));
+    }
+
+    private const string StoredColumns = "r.rid, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
+
+    public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        // One read transaction: the count, the page and the includes all see the same database state.
+        using var transaction = connection.BeginTransaction(deferred: true);
+
+        var sql = new SqliteSearchSql(query.BaseUrl);
+        // "+r.type": the type alone is a poor place to start; let SQLite start from a selective condition.
+        var where = new List<string> { $"+r.type = {sql.Bind(query.Type)}", "r.deleted = 0" };
+        if (query.CompartmentPatient is not null) where.Add($"r.patient_id = {sql.Bind(query.CompartmentPatient)}");
+        var driver = query.Conditions.FirstOrDefault(SqliteSearchSql.CanDrive);
+        foreach (var condition in query.Conditions) where.Add(sql.Condition("r", query.Type, condition, driving: ReferenceEquals(condition, driver)));
+
+        var snapshot = query.Cursor?.Snapshot
+            ?? await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COALESCE(MAX(rid), 0) FROM resource", transaction: transaction, cancellationToken: cancellationToken));
+        where.Add($"r.rid <= {sql.Bind(snapshot)}");
+        var filter = string.Join(" AND ", where);
+
+        long? total = null;
+        if (query.Total == TotalMode.Accurate || query.Summary == SummaryMode.Count)
+            total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                $"SELECT COUNT(*) FROM resource r WHERE {filter}", sql.Parameters, transaction, cancellationToken: cancellationToken));
+        if (query.Summary == SummaryMode.Count) return new SearchPage([], [], total, null, null);
+
+        // Keys: the requested sort keys, then rid ascending as the tie-breaker that makes the order total.
+        var keys = query.Sort.Select(k => (Expression: sql.SortExpression("r", k), k.Descending)).ToList();
+        keys.Add(("r.rid", false));
+        var backward = query.Cursor?.Backward == true;
+        var directions = keys.Select(k => k.Descending ^ backward).ToList();
+        var select = string.Join(", ", keys.Select((k, i) => $"{k.Expression} AS k{i}"));
+        var order = string.Join(", ", directions.Select((d, i) => $"k{i} {(d ? "DESC" : "ASC")}"));
+        var keyset = query.Cursor is { } cursor ? "WHERE " + Keyset(sql, cursor, directions) : "";
+        var pageSql = $"SELECT * FROM (SELECT {select} FROM resource r WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {sql.Bind(query.Count + 1)}";
+
+        var page = new List<object?[]>();
+        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(pageSql, sql.Parameters, transaction, cancellationToken: cancellationToken)))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var values = new object?[keys.Count];
+                for (var i = 0; i < keys.Count; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                page.Add(values);
+            }
+        }
+        var more = page.Count > query.Count;
+        if (more) page.RemoveAt(page.Count - 1);
+        if (backward) page.Reverse();
+
+        var rids = page.Select(k => Convert.ToInt64(k[^1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var matches = await LoadByRidAsync(connection, transaction, rids, cancellationToken);
+
+        PageCursor? next = null, previous = null;
+        if (page.Count > 0)
+        {
+            if (backward ? query.Cursor is not null : more) next = new PageCursor(snapshot, false, page[^1]);
+            if (backward ? more : query.Cursor is not null) previous = new PageCursor(snapshot, true, page[0]);
+        }
+
+        var included = query.Includes.Count == 0 ? [] : await IncludeAsync(connection, transaction, query, matches, cancellationToken);
+        return new SearchPage(matches.Select(m => m.Stored).ToList(), included.Select(m => m.Stored).ToList(), total, next, previous);
+    }
+
+    /// <summary>Rows strictly after the cursor in the traversal order: (k0 after v0) or (k0 = v0 and k1 after v1) or ...</summary>
+    private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending)
+    {
+        if (cursor.Keys.Count != descending.Count)
+            throw Core.FhirOperationException.BadRequest("The paging cursor does not belong to this search (its sort changed)");
+        var alternatives = new List<string>();
+        for (var i = 0; i < descending.Count; i++)
+        {
+            var terms = new List<string>();
+            for (var j = 0; j < i; j++) terms.Add($"q.k{j} = {sql.Bind(cursor.Keys[j])}");
+            terms.Add($"q.k{i} {(descending[i] ? "<" : ">")} {sql.Bind(cursor.Keys[i])}");
+            alternatives.Add("(" + string.Join(" AND ", terms) + ")");
+        }
+        return "(" + string.Join(" OR ", alternatives) + ")";
+    }
+
+    private static async Task<List<Row>> LoadByRidAsync(SqliteConnection connection, IDbTransaction transaction, IReadOnlyList<long> rids, CancellationToken ct)
+    {
+        if (rids.Count == 0) return [];
+        var rows = (await connection.QueryAsync<VersionRow>(new CommandDefinition(
+            $"SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.rid IN @rids AND r.deleted = 0",
+            new { rids }, transaction, cancellationToken: ct))).ToDictionary(r => r.rid);
+        return rids.Where(rows.ContainsKey).Select(rid => rows[rid].ToRow()).ToList();
+    }
+
+    private static async Task<List<Row>> IncludeAsync(SqliteConnection connection, IDbTransaction transaction, SearchQuery query, List<Row> matches, CancellationToken ct)
+    {
+        var seen = matches.Select(m => m.Rid).ToHashSet();
+        var included = new List<Row>();
+        var frontier = matches;
+        for (var round = 0; round < MaxIterations && frontier.Count > 0 && included.Count < MaxIncluded; round++)
+        {
+            var found = new List<Row>();
+            foreach (var spec in query.Includes.Where(s => round == 0 || s.Iterate))
+            {
+                var candidates = spec.Reverse ? await ReverseAsync(connection, transaction, spec, frontier, ct) : await ForwardAsync(connection, transaction, spec, frontier, ct);
+                foreach (var row in candidates)
+                    if (seen.Add(row.Rid)) found.Add(row);
+            }
+            included.AddRange(found);
+            frontier = found;
+        }
+        return included;
+    }
+
+    /// <summary>_include: what the source resources of the frontier refer to through the parameter.</summary>
+    private static async Task<List<Row>> ForwardAsync(SqliteConnection connection, IDbTransaction transaction, IncludeSpec spec, List<Row> frontier, CancellationToken ct)
+    {
+        var rids = frontier.Where(r => r.Stored.Type == spec.SourceType).Select(r => r.Rid).ToList();
+        if (rids.Count == 0) return [];
+        return (await connection.QueryAsync<VersionRow>(new CommandDefinition(
+            $"""
+            SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq
+            WHERE r.deleted = 0 AND r.rid IN (
+                SELECT t.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id
+                WHERE x.param_id = @param AND x.rid IN @rids AND (@target IS NULL OR x.target_type = @target))
+            """,
+            new { param = spec.Parameter.Id, rids, target = spec.TargetType }, transaction, cancellationToken: ct))).Select(r => r.ToRow()).ToList();
+    }
+
+    /// <summary>_revinclude: resources of the source type that refer to a resource of the frontier through the parameter.</summary>
+    private static async Task<List<Row>> ReverseAsync(SqliteConnection connection, IDbTransaction transaction, IncludeSpec spec, List<Row> frontier, CancellationToken ct)
+    {
+        var result = new List<Row>();
+        foreach (var group in frontier.GroupBy(r => r.Stored.Type))
+        {
+            if (spec.TargetType is not null && spec.TargetType != group.Key) continue;
+            var ids = group.Select(r => r.Stored.Id).ToList();
+            result.AddRange((await connection.QueryAsync<VersionRow>(new CommandDefinition(
+                $"""
+                SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq
+                WHERE r.deleted = 0 AND r.type = @source AND r.rid IN (
+                    SELECT x.rid FROM idx_reference x WHERE x.param_id = @param AND x.target_id IN @ids AND x.target_type = @type)
+                ORDER BY r.rid
+                LIMIT @limit
+                """,
+                new { source = spec.SourceType, param = spec.Parameter.Id, ids, type = group.Key, limit = MaxIncluded }, transaction, cancellationToken: ct))).Select(r => r.ToRow()));
+        }
+        return result;
+    }
+}

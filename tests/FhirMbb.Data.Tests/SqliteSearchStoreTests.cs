@@ -1,0 +1,116 @@
+using Dapper;
+using FhirMbb.Core.Search;
+using FhirMbb.Core.Storage;
+using FhirMbb.Data.Sqlite;
+using Hl7.Fhir.Model;
+using Microsoft.Data.Sqlite;
+
+namespace FhirMbb.Data.Tests;
+
+/// <summary>The index tables against a real SQLite file: written with the resource, replaced, removed, and searched safely.</summary>
+public sealed class SqliteSearchStoreTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+    private readonly SqliteResourceStore _store;
+    private readonly SqliteSearchStore _search;
+    private readonly SearchParameterRegistry _registry = new();
+    private readonly SearchIndexer _indexer;
+
+    public SqliteSearchStoreTests()
+    {
+        Directory.CreateDirectory(_directory);
+        _store = new SqliteResourceStore($"Data Source={Path.Combine(_directory, "fhir.db")}");
+        _search = new SqliteSearchStore(_store.ConnectionString);
+        _indexer = new SearchIndexer(_registry);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, true); } catch (IOException) { /* temp folder */ }
+    }
+
+    private static Patient Patient(string id, string family) => new() { Id = id, Name = [new HumanName { Family = family }] };
+
+    private Task<bool> Write(Resource resource, int version, int? expected) =>
+        _store.TryWriteAsync(new ResourceWrite(resource.TypeName, resource.Id!, version, expected, DateTimeOffset.UtcNow,
+            "{}"u8.ToArray(), null, _indexer.Index(resource)));
+
+    private long Rows(string table) => _store.ConnectionString is var cs && new SqliteConnection(cs) is var c
+        ? Using(c, () => c.ExecuteScalar<long>($"SELECT COUNT(*) FROM {table}"))
+        : 0;
+
+    private static T Using<T>(SqliteConnection connection, Func<T> action)
+    {
+        using (connection)
+        {
+            connection.Open();
+            return action();
+        }
+    }
+
+    private SearchQuery Query(string type, params SearchCondition[] conditions) =>
+        new(type, conditions, null, [], 10, TotalMode.Accurate, SummaryMode.None, null, [], null, null);
+
+    private ParameterCondition Family(string value)
+    {
+        Assert.True(_registry.TryGet("Patient", "family", out var family));
+        return new ParameterCondition(family, [new StringValue(TextNormalizer.Normalize(value), StringMatch.StartsWith)]);
+    }
+
+    [Fact]
+    public async Task Index_rows_follow_the_current_version_and_a_delete_removes_them()
+    {
+        Assert.True(await Write(Patient("p1", "Alpha"), 1, null));
+        Assert.Equal(1, (await _search.SearchAsync(Query("Patient", Family("alp")))).Total);
+
+        Assert.True(await Write(Patient("p1", "Beta"), 2, 1));
+        Assert.Equal(0, (await _search.SearchAsync(Query("Patient", Family("alp")))).Total);
+        Assert.Equal(1, (await _search.SearchAsync(Query("Patient", Family("bet")))).Total);
+        Assert.Equal(0, Rows("idx_string WHERE exact = 'Alpha'")); // the old version's rows are gone
+        Assert.Equal(3, Rows("idx_string WHERE exact = 'Beta'")); // family, name and phonetic
+
+        Assert.True(await _store.TryWriteAsync(new ResourceWrite("Patient", "p1", 3, 2, DateTimeOffset.UtcNow, null, null)));
+        Assert.Equal(0, Rows("idx_string"));
+        Assert.Equal(0, Rows("idx_token"));
+    }
+
+    [Fact]
+    public async Task A_refused_write_leaves_the_index_untouched()
+    {
+        Assert.True(await Write(Patient("p1", "Alpha"), 1, null));
+        Assert.False(await Write(Patient("p1", "Gamma"), 2, 7)); // stale expected version
+        Assert.Equal(0, (await _search.SearchAsync(Query("Patient", Family("gam")))).Total);
+        Assert.Equal(1, (await _search.SearchAsync(Query("Patient", Family("alp")))).Total);
+    }
+
+    [Fact]
+    public async Task A_value_that_is_sql_stays_a_value()
+    {
+        Assert.True(await Write(Patient("p1", "O'Brien"), 1, null));
+        var page = await _search.SearchAsync(Query("Patient", Family("'; DROP TABLE resource; --")));
+        Assert.Equal(0, page.Total);
+        Assert.Equal(1, (await _search.SearchAsync(Query("Patient", Family("o'b")))).Total);
+        Assert.Equal(1, Rows("resource"));
+    }
+
+    [Fact]
+    public async Task Pages_keep_their_snapshot_so_later_creates_do_not_appear()
+    {
+        for (var i = 0; i < 5; i++) Assert.True(await Write(Patient($"p{i}", "Same"), 1, null));
+        var first = await _search.SearchAsync(Query("Patient", Family("same")) with { Count = 2 });
+        Assert.NotNull(first.Next);
+
+        for (var i = 5; i < 9; i++) Assert.True(await Write(Patient($"p{i}", "Same"), 1, null));
+        var ids = first.Matches.Select(m => m.Id).ToList();
+        var cursor = first.Next;
+        while (cursor is not null)
+        {
+            var page = await _search.SearchAsync(Query("Patient", Family("same")) with { Count = 2, Cursor = cursor });
+            ids.AddRange(page.Matches.Select(m => m.Id));
+            cursor = page.Next;
+        }
+        Assert.Equal(["p0", "p1", "p2", "p3", "p4"], ids);
+    }
+}

@@ -1,6 +1,6 @@
 // Measures the search indexer on tests/data/synthea-r4: indexer cost per Observation, index rows and
 // bytes per resource, and create throughput with and without indexing.
-// Run: dotnet run -c Release --project tools/SearchMeasure
+// Run: dotnet run -c Release --project tests/FhirMbb.SearchMeasure
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;

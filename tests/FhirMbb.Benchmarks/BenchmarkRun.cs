@@ -54,6 +54,8 @@ public sealed class BenchmarkRun : IDisposable
         {
             ["ConnectionStrings__Fhir"] = $"Data Source={dbPath}",
             ["Validation__Mode"] = Options.ValidationMode,
+            // Production refuses to run without authentication unless told; the benchmark measures the server without a token.
+            ["Auth__AllowAnonymousInProduction"] = "true",
         };
         return ServerProcess.Start(ApiDll, [], environment, Path.Combine(WorkDir, $"{name}.log"));
     }

@@ -23,7 +23,14 @@ public static class ConformanceHosting
         services.AddSingleton(_ => Published(ConformanceDirectories.BesideApplication()).Validator);
         services.AddSingleton(sp => new MbbProfileDetector(sp.GetRequiredService<ConformanceCatalog>(),
             ValidationModes.Parse(configuration[ValidationModes.ConfigurationKey])));
-        services.AddSingleton(sp => new LocalTerminology(sp.GetRequiredService<ConformanceCatalog>()));
+        var terminology = configuration.GetSection(TerminologyOptions.Section).Get<TerminologyOptions>() ?? new TerminologyOptions();
+        services.AddSingleton(terminology);
+        if (!string.IsNullOrWhiteSpace(terminology.ServerUrl))
+        {
+            services.AddHttpClient<ExternalTerminologyServer>();
+            services.AddSingleton<ITerminologyFallback>(sp => sp.GetRequiredService<ExternalTerminologyServer>());
+        }
+        services.AddSingleton(sp => new LocalTerminology(sp.GetRequiredService<ConformanceCatalog>(), sp.GetService<ITerminologyFallback>()));
         services.AddSingleton<IResourceWriteCheck, ProfileValidationCheck>();
         services.AddSingleton<ValidatorWarmUp>();
         services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<ValidatorWarmUp>());

@@ -56,24 +56,8 @@ public static partial class SqlServerSchema
     public static async Task<int> AppliedVersionAsync(SqlConnection connection, CancellationToken cancellationToken = default) =>
         await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerStatements.AppliedVersion, cancellationToken: cancellationToken));
 
-    private static IReadOnlyList<Script> LoadScripts()
-    {
-        var assembly = typeof(SqlServerSchema).Assembly;
-        var scripts = new List<Script>();
-        foreach (var name in assembly.GetManifestResourceNames())
-        {
-            var match = ScriptName().Match(name);
-            if (!match.Success) continue;
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var reader = new StreamReader(stream);
-            scripts.Add(new Script(int.Parse(match.Groups[1].Value), match.Groups[2].Value, reader.ReadToEnd()));
-        }
-        if (scripts.Count == 0) throw new InvalidOperationException("No SQL Server schema scripts are embedded in FhirMbb.Data");
-        return scripts.OrderBy(s => s.Number).ToList();
-    }
-
-    [GeneratedRegex(@"\.Schema\.SqlServer\.(\d{4})_([A-Za-z0-9_]+)\.sql$")]
-    private static partial Regex ScriptName();
+    private static IReadOnlyList<Script> LoadScripts() =>
+        EmbeddedSchemaScripts.Load("SqlServer").Select(s => new Script(s.Number, s.Name, s.Sql)).ToList();
 
     [GeneratedRegex(@"^\s*GO\s*$", RegexOptions.Multiline | RegexOptions.IgnoreCase)]
     private static partial Regex BatchSeparator();

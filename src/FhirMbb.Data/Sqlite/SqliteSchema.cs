@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -9,7 +8,7 @@ namespace FhirMbb.Data.Sqlite;
 /// Applies the numbered scripts under Schema/Sqlite that the database has not seen yet, each in its own
 /// immediate transaction, so two processes starting on one file apply each script exactly once.
 /// </summary>
-public static partial class SqliteSchema
+public static class SqliteSchema
 {
     public sealed record Script(int Number, string Name, string Sql);
 
@@ -45,22 +44,6 @@ public static partial class SqliteSchema
     public static int AppliedVersion(SqliteConnection connection) =>
         connection.ExecuteScalar<int?>("SELECT MAX(version) FROM schema_migration") ?? 0;
 
-    private static IReadOnlyList<Script> LoadScripts()
-    {
-        var assembly = typeof(SqliteSchema).Assembly;
-        var scripts = new List<Script>();
-        foreach (var name in assembly.GetManifestResourceNames())
-        {
-            var match = ScriptName().Match(name);
-            if (!match.Success) continue;
-            using var stream = assembly.GetManifestResourceStream(name)!;
-            using var reader = new StreamReader(stream);
-            scripts.Add(new Script(int.Parse(match.Groups[1].Value), match.Groups[2].Value, reader.ReadToEnd()));
-        }
-        if (scripts.Count == 0) throw new InvalidOperationException("No SQLite schema scripts are embedded in FhirMbb.Data");
-        return scripts.OrderBy(s => s.Number).ToList();
-    }
-
-    [GeneratedRegex(@"\.Schema\.Sqlite\.(\d{4})_([A-Za-z0-9_]+)\.sql$")]
-    private static partial Regex ScriptName();
+    private static IReadOnlyList<Script> LoadScripts() =>
+        EmbeddedSchemaScripts.Load("Sqlite").Select(s => new Script(s.Number, s.Name, s.Sql)).ToList();
 }

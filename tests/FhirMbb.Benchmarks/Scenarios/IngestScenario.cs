@@ -27,7 +27,7 @@ public sealed class IngestScenario : IScenario
             var caps = await ServerCapabilities.FetchAsync(run.Client, server.BaseUrl);
             if (!caps.HasSystemInteraction("transaction"))
                 return [ScenarioLine.NotAvailable(Name, "the CapabilityStatement declares no `transaction` interaction", floor, "resources/s", target)];
-            using (var probe = await run.Client.SendAsync(BenchmarkRun.Post($"{server.BaseUrl}/fhir", """{"resourceType":"Bundle","type":"transaction","entry":[]}"""u8.ToArray())))
+            using (var probe = await run.Client.SendAsync(BenchmarkRun.Post($"{server.BaseUrl}/fhir", """{"resourceType":"Bundle","type":"transaction"}"""u8.ToArray())))
             {
                 if ((int)probe.StatusCode != 200)
                     return [ScenarioLine.NotAvailable(Name, $"`transaction` is declared but an empty transaction answered {(int)probe.StatusCode}", floor, "resources/s", target)];

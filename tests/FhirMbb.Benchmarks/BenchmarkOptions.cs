@@ -19,12 +19,12 @@ public sealed record BenchmarkOptions(
     IReadOnlyDictionary<string, string>? ServerEnvironment = null)
 {
     public static readonly string[] AllScenarios =
-        ["startup", "read-json", "read-xml", "create", "ingest", "search", "evaluate-block"];
+        ["startup", "read-json", "read-xml", "create", "ingest", "search", "evaluate-block", "validate"];
 
     public const string Usage = """
         usage: dotnet run -c Release --project tests/FhirMbb.Benchmarks -- <scenario...|all> [options]
 
-        scenarios: all, startup, read-json, read-xml, create, ingest, search, evaluate-block
+        scenarios: all, startup, read-json, read-xml, create, ingest, search, evaluate-block, validate
         options:
           --duration 10s        measured time per load scenario (s or ms suffix)
           --warmup 3s           unmeasured load before each measurement

@@ -40,7 +40,7 @@ if (!File.Exists(apiDll)) { Console.Error.WriteLine($"{apiDll} is missing; run w
 IScenario[] scenarios =
 [
     new StartupScenario(), new ReadScenario(xml: false), new ReadScenario(xml: true), new CreateScenario(),
-    new IngestScenario(), new SearchScenario(), new EvaluateBlockScenario(),
+    new IngestScenario(), new SearchScenario(), new EvaluateBlockScenario(), new ValidateScenario(),
 ];
 
 using var run = new BenchmarkRun(options, repoRoot, apiDll);

@@ -18,9 +18,13 @@ public static class ConformanceHosting
 {
     public static IServiceCollection AddConformance(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(_ => Published(ConformanceDirectories.BesideApplication()).Catalog);
+        // Conformance:BaseDirectory points at another copy of conformance/profiles and conformance/terminology.
+        var directories = configuration["Conformance:BaseDirectory"] is { Length: > 0 } baseDirectory
+            ? ConformanceDirectories.Under(baseDirectory)
+            : ConformanceDirectories.BesideApplication();
+        services.AddSingleton(_ => Published(directories).Catalog);
         services.AddSingleton<ConformanceResources>();
-        services.AddSingleton(_ => Published(ConformanceDirectories.BesideApplication()).Validator);
+        services.AddSingleton(_ => Published(directories).Validator);
         services.AddSingleton(sp => new MbbProfileDetector(sp.GetRequiredService<ConformanceCatalog>(),
             ValidationModes.Parse(configuration[ValidationModes.ConfigurationKey])));
         var terminology = configuration.GetSection(TerminologyOptions.Section).Get<TerminologyOptions>() ?? new TerminologyOptions();

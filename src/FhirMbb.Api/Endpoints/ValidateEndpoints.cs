@@ -58,14 +58,8 @@ public static class ValidateEndpoints
             throw FhirOperationException.BadRequest($"The resource id '{resource.Id}' differs from the URL's '{id}'");
 
         IEnumerable<string> profiles = input["profile"] is { } profile ? [profile] : v.Detector.ProfilesFor(resource);
+        // The validator itself reports "no issues" as an information issue, so the outcome is never empty.
         var outcome = await v.Validator.ValidateAsync(resource, profiles.ToList() is { Count: > 0 } list ? list : null);
-        if (outcome.Issue.Count == 0)
-            outcome.Issue.Add(new OperationOutcome.IssueComponent
-            {
-                Severity = OperationOutcome.IssueSeverity.Information,
-                Code = OperationOutcome.IssueType.Informational,
-                Diagnostics = "No issues found",
-            });
         await v.Responses.WriteResourceAsync(context, outcome);
     }
 }

@@ -4,6 +4,7 @@ using FhirMbb.Core.Search;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using FhirMbb.Data.Sqlite;
+using FhirMbb.Data.SqlServer;
 using Hl7.Fhir.Model;
 
 namespace FhirMbb.Api.Hosting;
@@ -22,6 +23,7 @@ public static class SearchHosting
         services.AddSingleton<ISearchStore>(sp => sp.GetRequiredService<IResourceStore>() switch
         {
             SqliteResourceStore sqlite => new SqliteSearchStore(sqlite.ConnectionString),
+            SqlServerResourceStore sqlServer => new SqlServerSearchStore(sqlServer.ConnectionString, sqlServer.RetryPolicy),
             var other => throw new InvalidOperationException($"No search store for {other.GetType().Name}"),
         });
         return services;

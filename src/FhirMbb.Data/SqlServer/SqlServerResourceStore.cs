@@ -18,6 +18,11 @@ public sealed class SqlServerResourceStore : IResourceStore
     private readonly string _connectionString;
     private readonly SqlServerRetryPolicy _retry;
 
+    /// <summary>The search store opens its own connections to the same database, with the same retry policy.</summary>
+    public string ConnectionString => _connectionString;
+
+    public SqlServerRetryPolicy RetryPolicy => _retry;
+
     private SqlServerResourceStore(string connectionString, SqlServerRetryPolicy retry)
     {
         _connectionString = connectionString;
@@ -63,6 +68,7 @@ public sealed class SqlServerResourceStore : IResourceStore
             {
                 // Disposing the transaction without commit rolls back every version written before the conflict.
                 if (!await WriteOneAsync(connection, transaction, writes[i], ct)) return i;
+                await ReplaceIndexAsync(connection, transaction, writes[i], ct);
             }
             await transaction.CommitAsync(ct);
             return -1;
@@ -86,6 +92,14 @@ public sealed class SqlServerResourceStore : IResourceStore
             return false;
         }
     }
+
+    /// <summary>Only the current version is indexed, in the write's transaction: a delete just removes the rows.</summary>
+    private static Task ReplaceIndexAsync(SqlConnection connection, SqlTransaction transaction, ResourceWrite write, CancellationToken ct) =>
+        // A first version without index rows has nothing to replace.
+        write.ExpectedVersion is null && (write.Index is null || write.Index.Count == 0) ? Task.CompletedTask : connection.ExecuteAsync(new CommandDefinition(
+            SqlServerStatements.ReplaceIndex,
+            SqlServerIndexRows.For(write.Type, write.Id, write.IsDelete ? null : write.Index),
+            transaction, cancellationToken: ct));
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
     {

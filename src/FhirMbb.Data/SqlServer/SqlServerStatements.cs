@@ -24,6 +24,14 @@ public static class SqlServerStatements
 
     public sealed record MigrationParameters(int Number, string Name);
 
+    /// <summary>A resource's index rows, one table-valued parameter per index table (see <see cref="SqlServerIndexRows"/>).</summary>
+    public sealed record IndexParameters(
+        string Type, string Id,
+        Dapper.SqlMapper.ICustomQueryParameter Tokens, Dapper.SqlMapper.ICustomQueryParameter Strings,
+        Dapper.SqlMapper.ICustomQueryParameter Dates, Dapper.SqlMapper.ICustomQueryParameter References,
+        Dapper.SqlMapper.ICustomQueryParameter Quantities, Dapper.SqlMapper.ICustomQueryParameter Numbers,
+        Dapper.SqlMapper.ICustomQueryParameter Uris);
+
     private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json";
 
     public const string Read = $"""
@@ -134,6 +142,39 @@ public static class SqlServerStatements
         ELSE SELECT COALESCE(MAX(version), 0) FROM dbo.schema_migration
         """;
 
+    /// <summary>
+    /// Replaces the search index rows of the resource just written, in the writer's transaction: a range
+    /// delete per table on the clustered (rid, ...) key, then one INSERT ... SELECT per table from its
+    /// table-valued parameter (empty for a delete). Runs after <see cref="Create"/> or <see cref="Update"/>
+    /// succeeded, so the resource row exists and is locked by this transaction.
+    /// </summary>
+    public const string ReplaceIndex = """
+        SET NOCOUNT ON;
+        SET XACT_ABORT ON;
+        DECLARE @rid bigint = (SELECT rid FROM dbo.resource WHERE type = @Type AND id = @Id);
+        DELETE FROM dbo.idx_token WHERE rid = @rid;
+        DELETE FROM dbo.idx_string WHERE rid = @rid;
+        DELETE FROM dbo.idx_date WHERE rid = @rid;
+        DELETE FROM dbo.idx_reference WHERE rid = @rid;
+        DELETE FROM dbo.idx_quantity WHERE rid = @rid;
+        DELETE FROM dbo.idx_number WHERE rid = @rid;
+        DELETE FROM dbo.idx_uri WHERE rid = @rid;
+        INSERT INTO dbo.idx_token (rid, param_id, n, system, code, text)
+        SELECT @rid, param_id, n, system, code, text FROM @Tokens;
+        INSERT INTO dbo.idx_string (rid, param_id, n, normalized, exact)
+        SELECT @rid, param_id, n, normalized, exact FROM @Strings;
+        INSERT INTO dbo.idx_date (rid, param_id, n, start_ms, end_ms)
+        SELECT @rid, param_id, n, start_ms, end_ms FROM @Dates;
+        INSERT INTO dbo.idx_reference (rid, param_id, n, target_type, target_id, url, identifier_system, identifier_value)
+        SELECT @rid, param_id, n, target_type, target_id, url, identifier_system, identifier_value FROM @References;
+        INSERT INTO dbo.idx_quantity (rid, param_id, n, value, system, code, unit)
+        SELECT @rid, param_id, n, value, system, code, unit FROM @Quantities;
+        INSERT INTO dbo.idx_number (rid, param_id, n, value)
+        SELECT @rid, param_id, n, value FROM @Numbers;
+        INSERT INTO dbo.idx_uri (rid, param_id, n, value)
+        SELECT @rid, param_id, n, value FROM @Uris;
+        """;
+
     /// <summary>Every statement above, history in all its variants, for the parse tests.</summary>
     public static IReadOnlyList<Statement> All { get; } = BuildAll();
 
@@ -151,6 +192,7 @@ public static class SqlServerStatements
             new(nameof(IsMigrationApplied), IsMigrationApplied, typeof(MigrationParameters)),
             new(nameof(RecordMigration), RecordMigration, typeof(MigrationParameters)),
             new(nameof(AppliedVersion), AppliedVersion, null),
+            new(nameof(ReplaceIndex), ReplaceIndex, typeof(IndexParameters)),
         };
         for (var mask = 0; mask < 16; mask++)
         {

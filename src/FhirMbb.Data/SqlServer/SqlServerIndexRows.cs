@@ -23,7 +23,18 @@ public static class SqlServerIndexRows
     public const int IdentifierValueLength = 256;
     public const int UnitLength = 128;
 
+    /// <summary>The parameters of <see cref="SqlServerStatements.ReplaceIndex"/>; a null index (a delete) sends empty tables.</summary>
     public static SqlServerStatements.IndexParameters For(string type, string id, SearchIndexSet? index)
+    {
+        var t = Tables(index);
+        SqlMapper.ICustomQueryParameter Tvp(string name) => t[name].AsTableValuedParameter(name);
+        return new SqlServerStatements.IndexParameters(type, id,
+            Tvp("dbo.idx_token_rows"), Tvp("dbo.idx_string_rows"), Tvp("dbo.idx_date_rows"), Tvp("dbo.idx_reference_rows"),
+            Tvp("dbo.idx_quantity_rows"), Tvp("dbo.idx_number_rows"), Tvp("dbo.idx_uri_rows"));
+    }
+
+    /// <summary>The rows of each table type, keyed by the type's name; columns in the order the type declares them.</summary>
+    public static IReadOnlyDictionary<string, DataTable> Tables(SearchIndexSet? index)
     {
         var tokens = Table(("param_id", typeof(int)), ("n", typeof(int)), ("system", typeof(string)), ("code", typeof(string)), ("text", typeof(string)));
         var strings = Table(("param_id", typeof(int)), ("n", typeof(int)), ("normalized", typeof(string)), ("exact", typeof(string)));
@@ -54,14 +65,16 @@ public static class SqlServerIndexRows
             foreach (var u in index.Uris) uris.Rows.Add(u.ParamId, n++, Cut(u.Value, UrlLength));
         }
 
-        return new SqlServerStatements.IndexParameters(type, id,
-            tokens.AsTableValuedParameter("dbo.idx_token_rows"),
-            strings.AsTableValuedParameter("dbo.idx_string_rows"),
-            dates.AsTableValuedParameter("dbo.idx_date_rows"),
-            references.AsTableValuedParameter("dbo.idx_reference_rows"),
-            quantities.AsTableValuedParameter("dbo.idx_quantity_rows"),
-            numbers.AsTableValuedParameter("dbo.idx_number_rows"),
-            uris.AsTableValuedParameter("dbo.idx_uri_rows"));
+        return new Dictionary<string, DataTable>(StringComparer.Ordinal)
+        {
+            ["dbo.idx_token_rows"] = tokens,
+            ["dbo.idx_string_rows"] = strings,
+            ["dbo.idx_date_rows"] = dates,
+            ["dbo.idx_reference_rows"] = references,
+            ["dbo.idx_quantity_rows"] = quantities,
+            ["dbo.idx_number_rows"] = numbers,
+            ["dbo.idx_uri_rows"] = uris,
+        };
     }
 
     /// <summary>A list of resource rids as the dbo.rid_list table type, for the include queries.</summary>

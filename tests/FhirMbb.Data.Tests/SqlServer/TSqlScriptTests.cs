@@ -12,18 +12,21 @@ namespace FhirMbb.Data.Tests.SqlServer;
 /// </summary>
 public sealed partial class TSqlScriptTests
 {
-    public static TheoryData<string> StatementNames => [.. SqlServerStatements.All.Select(s => s.Name)];
+    /// <summary>The store's statements and search's fixed statements (the generated search SQL is parsed in SqlServerSearchSqlTests).</summary>
+    private static IReadOnlyList<SqlServerStatements.Statement> Statements => [.. SqlServerStatements.All, .. SqlServerSearchStatements.All];
+
+    public static TheoryData<string> StatementNames => [.. Statements.Select(s => s.Name)];
 
     public static TheoryData<string> ScriptNames => [.. SqlServerSchema.Scripts.Select(s => s.Name)];
 
-    private static IList<ParseError> Parse(string sql)
+    internal static IList<ParseError> Parse(string sql)
     {
         using var reader = new StringReader(sql);
         new TSql170Parser(initialQuotedIdentifiers: true).Parse(reader, out var errors);
         return errors;
     }
 
-    private static string Describe(IList<ParseError> errors) =>
+    internal static string Describe(IList<ParseError> errors) =>
         string.Join("; ", errors.Select(e => $"line {e.Line} col {e.Column}: {e.Message}"));
 
     /// <summary>The text without comments, string literals and @variables, so "-- no LIMIT" or @Limit is no finding.</summary>
@@ -41,7 +44,7 @@ public sealed partial class TSqlScriptTests
         return code.ToString();
     }
 
-    private static IReadOnlyList<string> SqliteOnlyConstructs(string sql) =>
+    internal static IReadOnlyList<string> SqliteOnlyConstructs(string sql) =>
         SqliteOnly().Matches(CodeOnly(sql)).Select(m => m.Value).ToList();
 
     [GeneratedRegex(@"\b(LIMIT|RETURNING|ON\s+CONFLICT|AUTOINCREMENT|PRAGMA|INSERT\s+OR\s+(REPLACE|IGNORE))\b", RegexOptions.IgnoreCase)]
@@ -51,7 +54,7 @@ public sealed partial class TSqlScriptTests
     [MemberData(nameof(StatementNames))]
     public void Every_store_statement_parses_as_TSql(string name)
     {
-        var statement = SqlServerStatements.All.Single(s => s.Name == name);
+        var statement = Statements.Single(s => s.Name == name);
         var errors = Parse(statement.Sql);
         Assert.True(errors.Count == 0, $"{name}: {Describe(errors)}");
         Assert.Empty(SqliteOnlyConstructs(statement.Sql));
@@ -68,7 +71,7 @@ public sealed partial class TSqlScriptTests
     }
 
     /// <summary>Collects the @names a statement reads, leaving out its own DECLAREd locals and the formal names in EXEC proc @Formal = value.</summary>
-    private sealed class ParameterCollector : TSqlFragmentVisitor
+    internal sealed class ParameterCollector : TSqlFragmentVisitor
     {
         public HashSet<string> Used { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Declared { get; } = new(StringComparer.Ordinal);
@@ -85,7 +88,7 @@ public sealed partial class TSqlScriptTests
     public void Every_parameter_a_statement_reads_is_bound_by_its_parameter_record(string name)
     {
         // Nothing runs these against a server here, so a misspelt @name would only show in production.
-        var statement = SqlServerStatements.All.Single(s => s.Name == name);
+        var statement = Statements.Single(s => s.Name == name);
         using var reader = new StringReader(statement.Sql);
         var fragment = new TSql170Parser(initialQuotedIdentifiers: true).Parse(reader, out _);
         var collector = new ParameterCollector();
@@ -145,7 +148,7 @@ public sealed partial class TSqlScriptTests
         Assert.All(history, sql => Assert.Contains("ORDER BY v.seq DESC", sql));
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

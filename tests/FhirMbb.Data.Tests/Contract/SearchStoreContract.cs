@@ -1,0 +1,367 @@
+using FhirMbb.Core.Search;
+using FhirMbb.Core.Storage;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Data.Tests.Contract;
+
+/// <summary>
+/// A provider's databases for the search contract: one holding <see cref="SearchClinic"/>, shared by the
+/// read-only cases and seeded once, and fresh empty ones for the cases that write.
+/// </summary>
+public abstract class SearchDatabase : IAsyncLifetime
+{
+    private readonly List<IResourceStore> _open = [];
+    private (IResourceStore Store, ISearchStore Search)? _clinic;
+
+    /// <summary>Null when the provider can run on this machine; otherwise why not, shown as the skip reason.</summary>
+    public abstract string? SkipReason { get; }
+
+    /// <summary>A new, empty database with the schema applied, and the two stores on it.</summary>
+    protected abstract Task<(IResourceStore Store, ISearchStore Search)> CreateAsync();
+
+    /// <summary>Drops every database <see cref="CreateAsync"/> made, after the stores were closed.</summary>
+    protected abstract Task DropAllAsync();
+
+    public (IResourceStore Store, ISearchStore Search) Clinic => _clinic ?? throw new InvalidOperationException("The clinic was not seeded");
+
+    public async Task<(IResourceStore Store, ISearchStore Search)> FreshAsync()
+    {
+        var stores = await CreateAsync();
+        lock (_open) _open.Add(stores.Store);
+        return stores;
+    }
+
+    public async Task InitializeAsync()
+    {
+        if (SkipReason is not null) return;
+        var clinic = await FreshAsync();
+        foreach (var resource in SearchClinic.Resources())
+            Assert.True(await clinic.Store.TryWriteAsync(SearchClinic.Write(resource, 1, null)), $"seeding {resource.TypeName}/{resource.Id}");
+        _clinic = clinic;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _open) (store as IDisposable)?.Dispose();
+        _open.Clear();
+        if (SkipReason is null) await DropAllAsync();
+    }
+}
+
+/// <summary>
+/// What every search store must do, written once and run per provider: always on SQLite, on SQL Server when
+/// FHIRMBB_SQLSERVER is set. The matching cases are those of the API's search tests, on the same clinic.
+/// </summary>
+public abstract class SearchStoreContract<TDatabase>(TDatabase database) : IClassFixture<TDatabase>
+    where TDatabase : SearchDatabase
+{
+    private ISearchStore Clinic
+    {
+        get
+        {
+            Skip.If(database.SkipReason is not null, database.SkipReason);
+            return database.Clinic.Search;
+        }
+    }
+
+    private async Task<(IResourceStore Store, ISearchStore Search)> FreshAsync()
+    {
+        Skip.If(database.SkipReason is not null, database.SkipReason);
+        return await database.FreshAsync();
+    }
+
+    private static string Ids(SearchPage page) => string.Join(",", page.Matches.Select(m => m.Id).Order(StringComparer.Ordinal));
+
+    private static IEnumerable<string> Refs(IEnumerable<StoredResource> resources) => resources.Select(r => $"{r.Type}/{r.Id}");
+
+    [SkippableTheory]
+    // token: code, system|code, |code, system|, :not, :text, :missing, boolean, enum code with its system, identifier, telecom
+    [InlineData("Observation?code=72514-3", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?code=http://loinc.org|8867-4", "obs-4")]
+    [InlineData("Observation?code=http://snomed.info/sct|8867-4", "")]
+    [InlineData("Patient?identifier=|MRN-1", "")]
+    [InlineData("Patient?identifier=http://clinic.example.org/mrn|", "pat-a,pat-b")]
+    [InlineData("Patient?identifier=MRN-2", "pat-b")]
+    [InlineData("Observation?code:not=72514-3", "obs-4,obs-5")]
+    [InlineData("Observation?code:text=douleur", "obs-5")]
+    [InlineData("Observation?code:text=PAIN%20sev", "obs-1,obs-2,obs-3")]
+    [InlineData("Patient?active:missing=true", "pat-c")]
+    [InlineData("Patient?active:missing=false", "pat-a,pat-b")]
+    [InlineData("Patient?active=true", "pat-a")]
+    [InlineData("Patient?gender=female", "pat-a,pat-c")]
+    [InlineData("Patient?gender=http://hl7.org/fhir/administrative-gender|male", "pat-b")]
+    [InlineData("Patient?email=anna@example.org", "pat-a")]
+    [InlineData("Observation?status=final,preliminary", "obs-1,obs-2,obs-3,obs-4,obs-5")]
+    [InlineData("Condition?clinical-status=active", "cond-1")]
+    // string: starts-with, case- and accent-insensitive, :exact, :contains
+    [InlineData("Patient?family=muller", "pat-a")]
+    [InlineData("Patient?family=MUEL", "pat-b")]
+    [InlineData("Patient?name=mu", "pat-a,pat-b")]
+    [InlineData("Patient?family:exact=Müller", "pat-a")]
+    [InlineData("Patient?family:exact=müller", "")]
+    [InlineData("Patient?family:exact=Müll", "")]
+    [InlineData("Patient?family:contains=smi", "pat-b,pat-c")]
+    [InlineData("Patient?family:contains=LER-S", "pat-b")]
+    [InlineData("Patient?address-city=zurich", "pat-a")]
+    [InlineData("Patient?given=anna,carol", "pat-a,pat-c")]
+    [InlineData("Patient?family:missing=true", "")]
+    // date: each prefix over ranges, partial dates on both sides
+    [InlineData("Patient?birthdate=1970", "pat-a")]
+    [InlineData("Patient?birthdate=1985-03", "")]
+    [InlineData("Patient?birthdate=eq1985", "pat-b")]
+    [InlineData("Patient?birthdate=ne1985", "pat-a,pat-c")]
+    [InlineData("Patient?birthdate=lt1985", "pat-a")]
+    [InlineData("Patient?birthdate=gt1985", "pat-c")]
+    [InlineData("Patient?birthdate=ge1985", "pat-b,pat-c")]
+    [InlineData("Patient?birthdate=le1985", "pat-a,pat-b")]
+    [InlineData("Patient?birthdate=sa1985-06", "pat-c")]
+    [InlineData("Patient?birthdate=eb1985-06", "pat-a")]
+    [InlineData("Patient?birthdate=ap1970-05-13", "pat-a")]
+    [InlineData("Observation?date=2026-11-01", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?date=ge2026-11-01T09:00:00Z&date=lt2026-11-01T12:00:00Z", "obs-2")]
+    [InlineData("Observation?date=ge2015", "obs-1,obs-2,obs-3,obs-4")]
+    [InlineData("Procedure?date=2026-10", "proc-2")]
+    [InlineData("Procedure?date=gt2026-10-01T12:00:00Z", "proc-1,proc-2")]
+    [InlineData("Procedure?date=eb2026-10-15", "proc-2")]
+    [InlineData("Condition?onset-date=lt2021", "cond-2")]
+    // reference: id, Type/id, absolute URL (this server's and another's), :Type, :identifier, :missing
+    [InlineData("Observation?subject=pat-a", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?subject=Patient/pat-b", "obs-4")]
+    [InlineData("Observation?subject:Patient=pat-b", "obs-4")]
+    [InlineData("Observation?patient=pat-a", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?subject=https://other.example.org/fhir/Patient/pat-c", "obs-5")]
+    [InlineData("Observation?subject=http://localhost/fhir/Patient/pat-a", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?part-of=Procedure/proc-1", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?part-of:missing=true", "obs-4,obs-5")]
+    // quantity: prefixes, precision, units
+    [InlineData("Observation?value-quantity=gt100", "obs-4")]
+    [InlineData("Observation?value-quantity=lt100", "obs-2,obs-3,obs-5")]
+    [InlineData("Observation?value-quantity=100", "obs-5")]
+    [InlineData("Observation?value-quantity=100.0", "")]
+    [InlineData("Observation?value-quantity=ge105", "obs-4")]
+    [InlineData("Observation?value-quantity=le1", "obs-3")]
+    [InlineData("Observation?value-quantity=ne2", "obs-3,obs-4,obs-5")]
+    [InlineData("Observation?value-quantity=ap100", "obs-4,obs-5")]
+    [InlineData("Observation?value-quantity=2|http://unitsofmeasure.org|{score}", "obs-2")]
+    [InlineData("Observation?value-quantity=gt0||mg", "obs-5")]
+    [InlineData("Observation?value-quantity=gt0|http://unitsofmeasure.org|/min", "obs-4")]
+    // number (the custom pain-score parameter: only obs-1 has an integer value)
+    [InlineData("Observation?score=7", "obs-1")]
+    [InlineData("Observation?score=gt6.5", "obs-1")]
+    [InlineData("Observation?score=lt7", "")]
+    [InlineData("Observation?score=ne7", "")]
+    [InlineData("Observation?score:missing=true", "obs-2,obs-3,obs-4,obs-5")]
+    // uri, _id, _lastUpdated, _tag, _profile
+    [InlineData("Condition?_profile=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/StructureDefinition/", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/ValueSet/", "")]
+    [InlineData("Condition?_tag=https://fhirmbb.org/fhir/CodeSystem/mbb|imported", "cond-2")]
+    [InlineData("Condition?_security:missing=true", "cond-1,cond-2")]
+    [InlineData("Patient?_id=pat-a,pat-c", "pat-a,pat-c")]
+    [InlineData("Patient?_id=PAT-A", "")]
+    [InlineData("Patient?_lastUpdated=gt2000-01-01", "pat-a,pat-b,pat-c")]
+    [InlineData("Patient?_lastUpdated=lt2000-01-01", "")]
+    // custom SearchParameter on an MBB extension
+    [InlineData("Procedure?target-joint=L4-L5", "proc-1")]
+    [InlineData("Procedure?target-joint=https://fhirmbb.org/fhir/CodeSystem/spinal-facet-joint|C2-C3", "proc-2")]
+    // OR within a parameter, AND across repeats
+    [InlineData("Observation?code=72514-3,8867-4&subject=pat-b", "obs-4")]
+    [InlineData("Observation?code=72514-3&date=2026-11-01T15:00:00Z", "obs-3")]
+    // chains and _has, one level
+    [InlineData("Observation?subject:Patient.identifier=http://clinic.example.org/mrn|MRN-2", "obs-4")]
+    [InlineData("Observation?subject.name=muller", "obs-1,obs-2,obs-3")]
+    [InlineData("Observation?part-of:Procedure.status=completed", "obs-1,obs-2,obs-3")]
+    [InlineData("Patient?_has:Observation:patient:code=8867-4", "pat-b")]
+    [InlineData("Procedure?_has:Observation:part-of:value-quantity=lt2", "proc-1")]
+    [InlineData("Patient?_has:Condition:subject:code=M47.816", "pat-a")]
+    // compartment search
+    [InlineData("Patient/pat-a/Observation?value-quantity=lt5", "obs-2,obs-3")]
+    [InlineData("Patient/pat-b/Condition", "cond-2")]
+    // values that look like SQL or LIKE patterns are only values
+    [InlineData("Patient?family=%27%3B%20DROP%20TABLE%20resource%3B%20--", "")]
+    [InlineData("Patient?identifier=x%27%20OR%20%271%27%3D%271", "")]
+    [InlineData("Patient?family:contains=%25", "")]
+    [InlineData("Patient?family:contains=_", "")]
+    [InlineData("Patient?family:contains=%5Ba-z%5D", "")]
+    [InlineData("Patient", "pat-a,pat-b,pat-c")]
+    public async Task Search_returns_exactly_the_matching_resources(string query, string expected)
+    {
+        Assert.Equal(expected, Ids(await Clinic.SearchAsync(SearchClinic.Query(query))));
+    }
+
+    [SkippableFact]
+    public async Task Sort_by_date_descending_then_by_several_keys()
+    {
+        var search = Clinic;
+        Assert.Equal(["obs-3", "obs-2", "obs-1"], (await search.SearchAsync(SearchClinic.Query("Observation?code=72514-3&_sort=-date"))).Matches.Select(m => m.Id));
+        Assert.Equal(["obs-4", "obs-1", "obs-2", "obs-3", "obs-5"], (await search.SearchAsync(SearchClinic.Query("Observation?_sort=status,date"))).Matches.Select(m => m.Id));
+        // smith > muller > mueller-smith, on the folded text
+        Assert.Equal(["pat-c", "pat-a", "pat-b"], (await search.SearchAsync(SearchClinic.Query("Patient?_sort=-family"))).Matches.Select(m => m.Id));
+        // highest first; obs-1 has an integer, not a quantity, so it has no value and comes last
+        Assert.Equal(["obs-4", "obs-5", "obs-2", "obs-3", "obs-1"], (await search.SearchAsync(SearchClinic.Query("Observation?_sort=-value-quantity"))).Matches.Select(m => m.Id));
+        Assert.Equal(["obs-3", "obs-2", "obs-5", "obs-4", "obs-1"], (await search.SearchAsync(SearchClinic.Query("Observation?_sort=value-quantity"))).Matches.Select(m => m.Id));
+    }
+
+    [SkippableFact]
+    public async Task Sorted_pages_cover_every_match_once_and_lead_back()
+    {
+        var search = Clinic;
+        var query = SearchClinic.Query("Observation?_sort=-date", count: 2);
+        var pages = new List<SearchPage> { await search.SearchAsync(query) };
+        while (pages[^1].Next is { } next) pages.Add(await search.SearchAsync(query with { Cursor = next }));
+
+        Assert.Equal(3, pages.Count);
+        Assert.Equal(["obs-3", "obs-2", "obs-1", "obs-4", "obs-5"], pages.SelectMany(p => p.Matches).Select(m => m.Id));
+        Assert.Null(pages[0].Previous);
+
+        var back = await search.SearchAsync(query with { Cursor = pages[2].Previous });
+        Assert.Equal(pages[1].Matches.Select(m => m.Id), back.Matches.Select(m => m.Id));
+        var first = await search.SearchAsync(query with { Cursor = back.Previous });
+        Assert.Equal(pages[0].Matches.Select(m => m.Id), first.Matches.Select(m => m.Id));
+    }
+
+    [SkippableFact]
+    public async Task Pages_sorted_by_text_and_by_number_cursor_through_their_keys()
+    {
+        var search = Clinic;
+        foreach (var text in new[] { "Patient?_sort=family", "Observation?_sort=value-quantity", "Observation?_sort=-subject,-code" })
+        {
+            var all = (await search.SearchAsync(SearchClinic.Query(text))).Matches.Select(m => m.Id).ToList();
+            var query = SearchClinic.Query(text, count: 1);
+            var walked = new List<string>();
+            var page = await search.SearchAsync(query);
+            walked.AddRange(page.Matches.Select(m => m.Id));
+            while (page.Next is { } next)
+            {
+                // Cursors travel as text in links: encode and decode them as the API does.
+                page = await search.SearchAsync(query with { Cursor = PageCursor.TryDecode(next.Encode()) });
+                walked.AddRange(page.Matches.Select(m => m.Id));
+            }
+            Assert.Equal(all, walked);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Total_is_counted_when_asked_and_summary_count_gives_only_the_total()
+    {
+        var search = Clinic;
+        var accurate = await search.SearchAsync(SearchClinic.Query("Observation?code=72514-3&_total=accurate", count: 1));
+        Assert.Equal(3, accurate.Total);
+        Assert.Single(accurate.Matches);
+
+        Assert.Null((await search.SearchAsync(SearchClinic.Query("Observation?code=72514-3&_total=none"))).Total);
+
+        var count = await search.SearchAsync(SearchClinic.Query("Observation?code=72514-3&_summary=count"));
+        Assert.Equal(3, count.Total);
+        Assert.Empty(count.Matches);
+    }
+
+    [SkippableFact]
+    public async Task Include_and_revinclude_add_the_related_resources_once()
+    {
+        var search = Clinic;
+        var include = await search.SearchAsync(SearchClinic.Query("Observation?code=72514-3&_include=Observation:subject"));
+        Assert.Equal(3, include.Matches.Count);
+        Assert.Equal(["Patient/pat-a"], Refs(include.Included));
+
+        var typed = await search.SearchAsync(SearchClinic.Query("Observation?code=72514-3&_include=Observation:part-of:Patient"));
+        Assert.Empty(typed.Included);
+
+        var revinclude = await search.SearchAsync(SearchClinic.Query("Procedure?_id=proc-1&_revinclude=Observation:part-of"));
+        Assert.Equal(["Procedure/proc-1"], Refs(revinclude.Matches));
+        Assert.Equal(["Observation/obs-1", "Observation/obs-2", "Observation/obs-3"], Refs(revinclude.Included).Order());
+    }
+
+    [SkippableFact]
+    public async Task Iterate_follows_references_from_included_resources()
+    {
+        var search = Clinic;
+        var plain = await search.SearchAsync(SearchClinic.Query("Observation?_id=obs-1&_include=Observation:part-of"));
+        Assert.Equal(["Procedure/proc-1"], Refs(plain.Included));
+
+        var iterated = await search.SearchAsync(SearchClinic.Query("Observation?_id=obs-1&_include=Observation:part-of&_include:iterate=Procedure:subject"));
+        Assert.Equal(["Patient/pat-a", "Procedure/proc-1"], Refs(iterated.Included).Order());
+
+        var reverse = await search.SearchAsync(SearchClinic.Query("Patient?_id=pat-a&_revinclude=Procedure:subject&_revinclude:iterate=Observation:part-of"));
+        Assert.Equal(["Observation/obs-1", "Observation/obs-2", "Observation/obs-3", "Procedure/proc-1"], Refs(reverse.Included).Order());
+    }
+
+    [SkippableFact]
+    public async Task Index_rows_follow_the_current_version_and_a_delete_removes_them()
+    {
+        var (store, search) = await FreshAsync();
+        var patient = SearchClinic.Patient("p1", "Alpha", "A", AdministrativeGender.Female, "1990", "MRN-9", true, null, null);
+        Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 1, null)));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=alp"))));
+
+        patient.Name[0].Family = "Beta";
+        Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 2, 1)));
+        Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=alp"))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=bet"))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?identifier=MRN-9"))));
+
+        Assert.True(await store.TryWriteAsync(new ResourceWrite("Patient", "p1", 3, 2, DateTimeOffset.UtcNow, null, null)));
+        Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=bet"))));
+        Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient?identifier=MRN-9"))));
+        Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient"))));
+    }
+
+    [SkippableFact]
+    public async Task A_refused_write_and_a_rolled_back_transaction_leave_the_index_untouched()
+    {
+        var (store, search) = await FreshAsync();
+        var patient = SearchClinic.Patient("p1", "Alpha", "A", AdministrativeGender.Female, "1990", null, true, null, null);
+        Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 1, null)));
+
+        patient.Name[0].Family = "Gamma";
+        Assert.False(await store.TryWriteAsync(SearchClinic.Write(patient, 2, 7)));
+        var other = SearchClinic.Patient("p2", "Gamma", "G", AdministrativeGender.Male, "1991", null, true, null, null);
+        Assert.Equal(1, await store.TryWriteAllAsync([SearchClinic.Write(other, 1, null), SearchClinic.Write(patient, 2, 7)]));
+
+        Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=gam"))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=alp"))));
+    }
+
+    [SkippableFact]
+    public async Task Pages_keep_their_snapshot_so_later_creates_do_not_appear()
+    {
+        var (store, search) = await FreshAsync();
+        for (var i = 0; i < 5; i++)
+            Assert.True(await store.TryWriteAsync(SearchClinic.Write(SearchClinic.Patient($"p{i}", "Same", "S", AdministrativeGender.Other, "2000", null, null, null, null), 1, null)));
+        var query = SearchClinic.Query("Patient?family=same", count: 2);
+        var first = await search.SearchAsync(query);
+        Assert.NotNull(first.Next);
+
+        for (var i = 5; i < 9; i++)
+            Assert.True(await store.TryWriteAsync(SearchClinic.Write(SearchClinic.Patient($"p{i}", "Same", "S", AdministrativeGender.Other, "2000", null, null, null, null), 1, null)));
+        var ids = first.Matches.Select(m => m.Id).ToList();
+        var cursor = first.Next;
+        while (cursor is not null)
+        {
+            var page = await search.SearchAsync(query with { Cursor = cursor });
+            ids.AddRange(page.Matches.Select(m => m.Id));
+            cursor = page.Next;
+        }
+        Assert.Equal(["p0", "p1", "p2", "p3", "p4"], ids);
+    }
+
+    [SkippableFact]
+    public async Task Index_values_of_every_type_round_trip_through_the_store()
+    {
+        // Long texts, accents, quotes and LIKE metacharacters are stored as given and found by their own value.
+        var (store, search) = await FreshAsync();
+        var family = "O'Brien_100%[x]";
+        var patient = SearchClinic.Patient("p1", family, "Zoë", AdministrativeGender.Female, "1990-01-02", "id'; --", true, "Genève", "a_b@example.org");
+        Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 1, null)));
+
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family:exact=" + Uri.EscapeDataString(family)))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=" + Uri.EscapeDataString("o'brien_100%[")))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family:contains=" + Uri.EscapeDataString("_100%[x]")))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?given=zoe"))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?address-city=GENEVE"))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?identifier=" + Uri.EscapeDataString("id'; --")))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?email=a_b@example.org"))));
+        Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient?email=aXb@example.org"))));
+        Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?birthdate=1990-01-02"))));
+    }
+}

@@ -11,12 +11,17 @@ namespace FhirMbb.Data.SqlServer;
 public sealed class SqlServerRetryPolicy
 {
     /// <summary>
-    /// Azure SQL's documented transient error numbers, the TCP-level connection failures, and 1205
-    /// (chosen as deadlock victim: the transaction was rolled back and can simply run again).
+    /// Azure SQL's documented transient error numbers (failover, throttling, resource limits, service
+    /// errors 40143/40540), the connection-level failures (233, 997, 64, 10053, 10054, 10060), and the lock
+    /// errors after which the statement was rolled back and can simply run again: 1205 (chosen as deadlock
+    /// victim), 1204 (no lock resources), 1222 (lock request timed out). The same numbers as SqlClient's own
+    /// baseline list (SqlConfigurableRetryFactory), kept here so the policy does not change under us.
     /// </summary>
     public static IReadOnlySet<int> TransientErrorNumbers { get; } = new HashSet<int>
     {
-        4060, 40197, 40501, 40613, 49918, 49919, 49920, 4221, 10928, 10929, 10053, 10054, 10060, 233, 64, 1205,
+        4060, 40143, 40197, 40501, 40540, 40613, 49918, 49919, 49920, 4221, 10928, 10929,
+        10053, 10054, 10060, 233, 997, 64,
+        1205, 1204, 1222,
     };
 
     public static SqlServerRetryPolicy Default { get; } = new(maxAttempts: 6, baseDelay: TimeSpan.FromMilliseconds(100), maxDelay: TimeSpan.FromSeconds(5));

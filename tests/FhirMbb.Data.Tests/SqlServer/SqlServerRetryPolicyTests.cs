@@ -51,6 +51,35 @@ public sealed class SqlServerRetryPolicyTests
         Assert.Equal(200, policy.DelayFor(3, random: 0.5).TotalMilliseconds);
     }
 
+    [Fact]
+    public async Task Real_waits_are_jittered_below_the_exponential_ceiling()
+    {
+        await Assert.ThrowsAsync<TransientFault>(() => Policy(maxAttempts: 8).ExecuteAsync<int>(_ => throw new TransientFault(), CancellationToken.None));
+        Assert.Equal(7, _waits.Count);
+        var ceilings = new[] { 100, 200, 400, 800, 1000, 1000, 1000 };
+        Assert.All(_waits.Zip(ceilings), w => Assert.InRange(w.First.TotalMilliseconds, 0, w.Second));
+        // Full jitter: seven equal draws from [0, ceiling) would mean the randomness is gone.
+        Assert.True(_waits.Select(w => w.TotalMilliseconds / 100).Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public void The_default_policy_gives_up_within_seconds()
+    {
+        var policy = SqlServerRetryPolicy.Default;
+        var worst = Enumerable.Range(1, policy.MaxAttempts - 1).Sum(a => policy.DelayFor(a, random: 1.0).TotalSeconds);
+        Assert.InRange(policy.MaxAttempts, 2, 10);
+        Assert.InRange(worst, 1, 15);
+    }
+
+    [Fact]
+    public async Task A_cancelled_request_is_not_retried()
+    {
+        using var cancelled = new CancellationTokenSource();
+        var calls = 0;
+        await Assert.ThrowsAsync<TransientFault>(() => Policy().ExecuteAsync<int>(_ => { calls++; cancelled.Cancel(); throw new TransientFault(); }, cancelled.Token));
+        Assert.Equal(1, calls);
+    }
+
     [Theory]
     [InlineData(1205)] // deadlock victim
     [InlineData(40613)] // database not currently available (Azure SQL failover)
@@ -58,6 +87,14 @@ public sealed class SqlServerRetryPolicyTests
     [InlineData(4060)]
     [InlineData(10928)]
     [InlineData(49920)]
+    [InlineData(40197)] // error processing the request (Azure SQL reconfiguration)
+    [InlineData(40540)]
+    [InlineData(40143)]
+    [InlineData(4221)]
+    [InlineData(1204)] // no lock resources
+    [InlineData(1222)] // lock request timed out
+    [InlineData(10054)] // connection reset
+    [InlineData(233)]
     public void Azure_sql_transient_errors_and_deadlocks_are_retried(int number) =>
         Assert.Contains(number, SqlServerRetryPolicy.TransientErrorNumbers);
 

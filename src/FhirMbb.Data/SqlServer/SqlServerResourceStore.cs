@@ -42,11 +42,11 @@ public sealed class SqlServerResourceStore : IResourceStore
         return new SqlServerResourceStore(connectionString, retry);
     }
 
-    private sealed record VersionRow(long seq, string type, string id, int version, long last_updated, bool deleted, byte[]? json)
+    private sealed record VersionRow(long seq, string type, string id, int version, long last_updated, bool deleted, byte[]? json, string? patient_id)
     {
         public StoredResource ToStored() => new(
             type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(last_updated), deleted,
-            json ?? ReadOnlyMemory<byte>.Empty, seq);
+            json ?? ReadOnlyMemory<byte>.Empty, seq, patient_id);
     }
 
     public Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default) =>
@@ -103,12 +103,12 @@ public sealed class SqlServerResourceStore : IResourceStore
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
     {
-        var sql = SqlServerStatements.History(query.Type is not null, query.Id is not null, query.Since is not null, query.BeforeSequence is not null);
+        var sql = SqlServerStatements.History(query.Type is not null, query.Id is not null, query.Since is not null, query.BeforeSequence is not null, query.PatientId is not null);
         var rows = await _retry.ExecuteAsync(async ct =>
         {
             await using var connection = await OpenAsync(ct);
             var parameters = new SqlServerStatements.HistoryParameters(
-                query.Type, query.Id, query.Since?.ToUnixTimeMilliseconds(), query.BeforeSequence, Limit: query.Count + 1);
+                query.Type, query.Id, query.Since?.ToUnixTimeMilliseconds(), query.BeforeSequence, Limit: query.Count + 1, query.PatientId);
             var found = await connection.QueryAsync<VersionRow>(new CommandDefinition(sql, parameters, cancellationToken: ct));
             return found.Select(r => r.ToStored()).ToList();
         }, cancellationToken);

@@ -16,7 +16,7 @@ public static class SqlServerStatements
     public sealed record WriteParameters(
         string Type, string Id, int Version, int? ExpectedVersion, long LastUpdated, bool Deleted, byte[]? Json, string? PatientId);
 
-    public sealed record HistoryParameters(string? Type, string? Id, long? Since, long? BeforeSequence, int Limit);
+    public sealed record HistoryParameters(string? Type, string? Id, long? Since, long? BeforeSequence, int Limit, string? PatientId = null);
 
     public sealed record CompartmentParameters(string Type, string PatientId);
 
@@ -32,7 +32,9 @@ public static class SqlServerStatements
         Dapper.SqlMapper.ICustomQueryParameter Quantities, Dapper.SqlMapper.ICustomQueryParameter Numbers,
         Dapper.SqlMapper.ICustomQueryParameter Uris);
 
-    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json";
+    // The compartment owner lives on the resource row; versions borrow it so a deletion still has one.
+    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
+        + "(SELECT o.patient_id FROM dbo.resource AS o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
 
     public const string Read = $"""
         SELECT {Columns}
@@ -101,13 +103,15 @@ public static class SqlServerStatements
     /// History newest first, keyset-paged on the global seq. One fixed text per combination of filters, so
     /// every variant is enumerable and gets its own plan.
     /// </summary>
-    public static string History(bool byType, bool byId, bool since, bool before)
+    public static string History(bool byType, bool byId, bool since, bool before, bool byPatient = false)
     {
         var where = new List<string>();
         if (byType) where.Add("v.type = @Type");
         if (byId) where.Add("v.id = @Id");
         if (since) where.Add("v.last_updated >= @Since");
         if (before) where.Add("v.seq < @BeforeSequence");
+        // A patient-scoped token sees only versions of resources in that patient's compartment.
+        if (byPatient) where.Add("EXISTS (SELECT 1 FROM dbo.resource AS p WHERE p.type = v.type AND p.id = v.id AND p.patient_id = @PatientId)");
         return $"SELECT TOP (@Limit) {Columns} FROM dbo.resource_version AS v"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
             + " ORDER BY v.seq DESC";
@@ -194,10 +198,10 @@ public static class SqlServerStatements
             new(nameof(AppliedVersion), AppliedVersion, null),
             new(nameof(ReplaceIndex), ReplaceIndex, typeof(IndexParameters)),
         };
-        for (var mask = 0; mask < 16; mask++)
+        for (var mask = 0; mask < 32; mask++)
         {
             all.Add(new($"{nameof(History)}[{mask}]",
-                History((mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, (mask & 8) != 0), typeof(HistoryParameters)));
+                History((mask & 1) != 0, (mask & 2) != 0, (mask & 4) != 0, (mask & 8) != 0, (mask & 16) != 0), typeof(HistoryParameters)));
         }
         return all;
     }

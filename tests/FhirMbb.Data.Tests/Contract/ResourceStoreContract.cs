@@ -273,4 +273,38 @@ public abstract class ResourceStoreContract : IAsyncLifetime
         // The store stays usable after the rollback.
         Assert.True(await store.TryWriteAsync(Write("new", 1, null)));
     }
+
+    [SkippableFact]
+    public async Task History_with_a_patient_keeps_only_that_patients_resources_including_their_deletions()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("p1", 1, null, patient: "p1", type: "Patient"));
+        await store.TryWriteAsync(Write("p2", 1, null, patient: "p2", type: "Patient"));
+        await store.TryWriteAsync(Write("o1", 1, null, patient: "p1"));
+        await store.TryWriteAsync(Write("o2", 1, null, patient: "p2"));
+        await store.TryWriteAsync(Write("o1", 2, 1, json: null));
+        await store.TryWriteAsync(Write("orphan", 1, null));
+
+        var system = await store.HistoryAsync(new HistoryQuery(null, null, null, 100, null, PatientId: "p1"));
+        var type = await store.HistoryAsync(new HistoryQuery("Observation", null, null, 100, null, PatientId: "p1"));
+
+        Assert.Equal(["Observation/o1/2", "Observation/o1/1", "Patient/p1/1"], system.Entries.Select(e => $"{e.Type}/{e.Id}/{e.Version}"));
+        Assert.Equal(["o1", "o1"], type.Entries.Select(e => e.Id));
+        Assert.All(system.Entries, e => Assert.Equal("p1", e.PatientId));
+        Assert.Equal(6, (await store.HistoryAsync(new HistoryQuery(null, null, null, 100, null))).Entries.Count);
+    }
+
+    [SkippableFact]
+    public async Task Reads_carry_the_compartment_owner_even_after_a_delete()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("o1", 1, null, patient: "p1"));
+        await store.TryWriteAsync(Write("o1", 2, 1, json: null));
+
+        var current = await store.ReadAsync("Observation", "o1");
+
+        Assert.True(current!.Deleted);
+        Assert.Equal("p1", current.PatientId);
+        Assert.Equal("p1", (await store.ReadVersionAsync("Observation", "o1", 1))!.PatientId);
+    }
 }

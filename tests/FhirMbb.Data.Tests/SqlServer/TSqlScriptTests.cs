@@ -144,7 +144,7 @@ public sealed partial class TSqlScriptTests
     public void History_has_a_distinct_statement_for_every_combination_of_filters()
     {
         var history = SqlServerStatements.All.Where(s => s.Name.StartsWith("History", StringComparison.Ordinal)).Select(s => s.Sql).ToList();
-        Assert.Equal(16, history.Distinct().Count());
+        Assert.Equal(32, history.Distinct().Count());
         Assert.All(history, sql => Assert.Contains("ORDER BY v.seq DESC", sql));
     }
 

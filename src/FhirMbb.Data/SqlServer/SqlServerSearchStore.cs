@@ -18,6 +18,9 @@ public sealed record SqlServerSearchPlan(string? CountSql, string PageSql, int K
 /// </summary>
 public sealed class SqlServerSearchStore(string connectionString, SqlServerRetryPolicy? retry = null) : ISearchStore
 {
+    // SQL Server takes at most 2,100 parameters per request; a search needing more is refused as too large.
+    public const int MaxParameters = 2000;
+
     // _include:iterate follows references this many rounds at most, so a cycle cannot run away.
     private const int MaxIterations = 4;
     private const int MaxIncluded = 5000;
@@ -58,6 +61,8 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
         var keyset = query.Cursor is { } cursor ? " WHERE " + Keyset(sql, cursor, directions) : "";
         var columns = string.Join(", ", keys.Select((_, i) => $"q.k{i}"));
         var pageSql = $"SELECT TOP ({sql.Bind(query.Count + 1)}) {columns} FROM (SELECT {select} FROM dbo.resource AS r WHERE {filter}) AS q{keyset} ORDER BY {order}";
+        if (sql.Bound.Count > MaxParameters)
+            throw Core.FhirOperationException.BadRequest($"The search has too many values ({sql.Bound.Count} parameters; at most {MaxParameters}): split it into several searches");
         return new SqlServerSearchPlan(countSql, pageSql, keys.Count, sql);
     }
 

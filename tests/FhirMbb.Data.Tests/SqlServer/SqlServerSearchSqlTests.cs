@@ -6,6 +6,7 @@ using FhirMbb.Data.SqlServer;
 using FhirMbb.Data.Tests.Contract;
 using Hl7.Fhir.Model;
 using Microsoft.SqlServer.TransactSql.ScriptDom;
+using Xunit.Abstractions;
 
 namespace FhirMbb.Data.Tests.SqlServer;
 
@@ -17,7 +18,7 @@ namespace FhirMbb.Data.Tests.SqlServer;
 /// TSql170Parser, hold no SQLite dialect, read only parameters it binds, and contain no value at all:
 /// its only literals and names are the builder's own.
 /// </summary>
-public sealed partial class SqlServerSearchSqlTests
+public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
 {
     private static readonly string[] PrefixNames = ["", "eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"];
 
@@ -162,6 +163,7 @@ public sealed partial class SqlServerSearchSqlTests
                 if (unbound.Count > 0) failures.Add($"{label}: reads unbound {string.Join(", ", unbound)}");
             }
         }
+        output.WriteLine($"{CorpusText.Count} queries, {count} statements parsed, {failures.Count} failures");
         Assert.True(failures.Count == 0, $"{failures.Count} of {count} statements failed:\n" + string.Join("\n\n", failures.Take(20)));
         Assert.True(count > 2000, $"only {count} statements generated");
     }
@@ -226,6 +228,18 @@ public sealed partial class SqlServerSearchSqlTests
             // Folded (string search), LIKE-escaped or not, the text travels whole in a parameter.
             Assert.Contains(plan.Sql.Bound, b => b.Value is string s && s.Contains("drop table resource", StringComparison.OrdinalIgnoreCase));
         }
+    }
+
+    [Fact]
+    public void A_search_with_more_values_than_SQL_Server_takes_is_a_bad_request_not_a_server_error()
+    {
+        var ids = string.Join(",", Enumerable.Range(0, 2500).Select(i => $"id{i}"));
+        var refused = Assert.Throws<Core.FhirOperationException>(() => SqlServerSearchStore.Plan(Parse("Patient?_id=" + ids), snapshot: 1));
+        Assert.Equal(400, refused.Status);
+        Assert.Contains("too many values", refused.Message);
+
+        var fine = SqlServerSearchStore.Plan(Parse("Patient?_id=" + string.Join(",", Enumerable.Range(0, 1500).Select(i => $"id{i}"))), snapshot: 1);
+        Assert.Empty(TSqlScriptTests.Parse(fine.PageSql));
     }
 
     [Fact]

@@ -30,18 +30,20 @@ public static class BundleEndpoints
     /// patient compartment, so a compartment-limited token may not send bundles at all (403) rather than risk a leak.
     /// </summary>
     /// <remarks>
-    /// Conditional entries (ifNoneExist, Type?criteria), search entries and conditional references search, so they
-    /// need search on their type as well.
+    /// Conditional entries (ifNoneExist, Type?criteria) and search entries search, so they need search on their type
+    /// as well; so do conditional references, checked by the bundle service as it meets them.
     /// </remarks>
+    private static void RequireUnrestricted(HttpContext context, string type, Interaction interaction)
+    {
+        var decision = context.RequireAccess(type, interaction);
+        if (!decision.IsUnrestricted)
+            throw new FhirOperationException(403, OperationOutcome.IssueType.Forbidden,
+                "Batch and transaction bundles need user/ or system/ scopes; a token limited to one patient's compartment cannot send them");
+    }
+
     private static void RequireBundleAccess(HttpContext context, Bundle bundle)
     {
-        void Require(string type, Interaction interaction)
-        {
-            var decision = context.RequireAccess(type, interaction);
-            if (!decision.IsUnrestricted)
-                throw new FhirOperationException(403, OperationOutcome.IssueType.Forbidden,
-                    "Batch and transaction bundles need user/ or system/ scopes; a token limited to one patient's compartment cannot send them");
-        }
+        void Require(string type, Interaction interaction) => RequireUnrestricted(context, type, interaction);
         foreach (var entry in bundle.Entry)
         {
             var url = entry.Request?.Url ?? "";
@@ -63,7 +65,6 @@ public static class BundleEndpoints
                 || (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && path == type && url.Contains('?'));
             if (searches) Require(type, Interaction.Search);
         }
-        foreach (var type in BundleService.ConditionalReferenceTypes(bundle)) Require(type, Interaction.Search);
     }
 
     private static async Task Process(HttpContext context, BundleService bundles, FhirRequestReader reader, BundleWriter writer, FhirSerialization serialization)
@@ -74,7 +75,7 @@ public static class BundleEndpoints
             throw FhirOperationException.BadRequest($"POST to the base takes a Bundle, not a {body.TypeName}");
 
         RequireBundleAccess(context, bundle);
-        var result = await bundles.ProcessAsync(bundle, context.RequestAborted);
+        var result = await bundles.ProcessAsync(bundle, type => RequireUnrestricted(context, type, Interaction.Search), context.RequestAborted);
 
         var baseUrl = FhirResponses.BaseUrl(context.Request);
         var prefer = PreferHeader.Return(context.Request);

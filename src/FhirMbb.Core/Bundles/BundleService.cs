@@ -29,29 +29,22 @@ public sealed class BundleService(
     private Task<IReadOnlyList<StoredResource>> MatchAsync(ConditionalCriteria criteria, int limit, CancellationToken ct) =>
         Search.MatchAsync(criteria.Type, criteria.Parameters, limit, null, ct);
 
-    public async Task<BundleResult> ProcessAsync(Bundle bundle, CancellationToken ct)
+    public Task<BundleResult> ProcessAsync(Bundle bundle, CancellationToken ct) => ProcessAsync(bundle, requireSearch: null, ct);
+
+    /// <param name="requireSearch">called with the type of every conditional reference before it is searched; throws to refuse.</param>
+    public async Task<BundleResult> ProcessAsync(Bundle bundle, Action<string>? requireSearch, CancellationToken ct)
     {
         if (bundle.Entry.Count > maxEntries)
             throw FhirOperationException.BadRequest($"The Bundle has {bundle.Entry.Count} entries; this server takes at most {maxEntries}");
         return bundle.Type switch
         {
-            Bundle.BundleType.Transaction => await TransactionAsync(bundle, ct),
-            Bundle.BundleType.Batch => await BatchAsync(bundle, ct),
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, requireSearch, ct),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, requireSearch, ct),
             _ => throw FhirOperationException.BadRequest($"POST to the base takes a Bundle of type batch or transaction, not {bundle.Type?.ToString() ?? "none"}"),
         };
     }
 
-    /// <summary>The types whose search a bundle's conditional references need, so the caller can check access to them.</summary>
-    public static IReadOnlySet<string> ConditionalReferenceTypes(Bundle bundle)
-    {
-        var types = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in bundle.Entry)
-            if (entry.Resource is not null)
-                VisitReferences(entry.Resource, r => { if (CriteriaOf(r) is { } c) types.Add(c.Type); });
-        return types;
-    }
-
-    private async Task<BundleResult> BatchAsync(Bundle bundle, CancellationToken ct)
+    private async Task<BundleResult> BatchAsync(Bundle bundle, Action<string>? requireSearch, CancellationToken ct)
     {
         var results = new BundleEntryResult[bundle.Entry.Count];
         for (var i = 0; i < bundle.Entry.Count; i++)
@@ -60,7 +53,11 @@ public sealed class BundleService(
             {
                 var entry = BundleEntryRequest.Parse(i, bundle.Entry[i]);
                 if (entry.Resource is not null)
-                    await ResolveConditionalReferencesAsync(entry.Resource, new Dictionary<string, string>(StringComparer.Ordinal), ct);
+                {
+                    var conditional = new List<ResourceReference>();
+                    RewriteReferences(entry.Resource, new Dictionary<string, string>(), conditional);
+                    await ResolveConditionalReferencesAsync(conditional, new Dictionary<string, string>(StringComparer.Ordinal), requireSearch, ct);
+                }
                 results[i] = await BatchEntryAsync(entry, ct);
             }
             catch (FhirOperationException e)
@@ -103,14 +100,14 @@ public sealed class BundleService(
     /// concurrent request claims the same criteria first, the criteria now match: the transaction is prepared
     /// again from the bundle as sent, and that entry then finds the other request's resource.
     /// </summary>
-    private async Task<BundleResult> TransactionAsync(Bundle bundle, CancellationToken ct)
+    private async Task<BundleResult> TransactionAsync(Bundle bundle, Action<string>? requireSearch, CancellationToken ct)
     {
         var claims = bundle.Entry.Any(e => e.Request is { } r
             && ((r.Method == Bundle.HTTPVerb.POST && !string.IsNullOrWhiteSpace(r.IfNoneExist)) || (r.Method == Bundle.HTTPVerb.PUT && r.Url?.Contains('?') == true)));
         for (var attempt = 0; ; attempt++)
         {
             var working = claims ? (Bundle)bundle.DeepCopy() : bundle;
-            if (await TransactionOnceAsync(working, ct) is { } result) return result;
+            if (await TransactionOnceAsync(working, requireSearch, ct) is { } result) return result;
             if (attempt >= MaxConflictRetries)
                 throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict,
                     "Other requests kept creating resources that match this transaction's conditional creates; try again");
@@ -146,7 +143,7 @@ public sealed class BundleService(
     }
 
     /// <returns>null when a conditional create lost its claim to a concurrent request: the caller starts again.</returns>
-    private async Task<BundleResult?> TransactionOnceAsync(Bundle bundle, CancellationToken ct)
+    private async Task<BundleResult?> TransactionOnceAsync(Bundle bundle, Action<string>? requireSearch, CancellationToken ct)
     {
         var entries = new List<BundleEntryRequest>(bundle.Entry.Count);
         for (var i = 0; i < bundle.Entry.Count; i++) entries.Add(BundleEntryRequest.Parse(i, bundle.Entry[i]));
@@ -188,8 +185,9 @@ public sealed class BundleService(
         foreach (var step in steps.Where(s => s.Writes && s.Request.Resource is not null))
         {
             var resource = step.Request.Resource!;
-            RewriteReferences(resource, assigned);
-            await Guard(step.Request, () => ResolveConditionalReferencesAsync(resource, resolved, ct));
+            var conditional = new List<ResourceReference>();
+            RewriteReferences(resource, assigned, conditional);
+            if (conditional.Count > 0) await Guard(step.Request, () => ResolveConditionalReferencesAsync(conditional, resolved, requireSearch, ct));
             await Guard(step.Request, () => resources.CheckBeforeWriteAsync(resource, ct).AsTask());
         }
 
@@ -350,13 +348,18 @@ public sealed class BundleService(
         }
     }
 
-    /// <summary>Points references to other entries (urn:uuid: or their fullUrl) at the ids they were given.</summary>
-    internal static void RewriteReferences(Base element, IReadOnlyDictionary<string, string> assigned)
+    /// <summary>
+    /// Points references to other entries (urn:uuid: or their fullUrl) at the ids they were given, and collects the
+    /// conditional ones (Type?criteria) into <paramref name="conditional"/>: one walk over the resource for both.
+    /// </summary>
+    internal static void RewriteReferences(Base element, IReadOnlyDictionary<string, string> assigned, List<ResourceReference>? conditional = null)
     {
-        if (assigned.Count == 0) return;
+        if (assigned.Count == 0 && conditional is null) return;
         VisitReferences(element, target =>
         {
-            if (assigned.TryGetValue(target.Reference!, out var local)) target.Reference = local;
+            var reference = target.Reference!;
+            if (assigned.TryGetValue(reference, out var local)) target.Reference = local;
+            else if (conditional is not null && reference.Contains('?')) conditional.Add(target);
         });
     }
 
@@ -364,12 +367,13 @@ public sealed class BundleService(
     /// Replaces every conditional reference (<c>Patient?identifier=sys|val</c>) with the one resource it selects:
     /// none is 400 and several 412, both naming the reference. <paramref name="resolved"/> caches answers by criteria.
     /// </summary>
-    private async Task ResolveConditionalReferencesAsync(Resource resource, Dictionary<string, string> resolved, CancellationToken ct)
+    private async Task ResolveConditionalReferencesAsync(
+        List<ResourceReference> references, Dictionary<string, string> resolved, Action<string>? requireSearch, CancellationToken ct)
     {
-        var references = new List<(ResourceReference Target, ConditionalCriteria Criteria)>();
-        VisitReferences(resource, r => { if (CriteriaOf(r) is { } c) references.Add((r, c)); });
-        foreach (var (target, criteria) in references)
+        foreach (var target in references)
         {
+            if (ConditionalCriteria.FromReference(target.Reference!) is not { } criteria) continue; // an absolute URL with a query, say
+            requireSearch?.Invoke(criteria.Type);
             var key = criteria.ToString();
             if (!resolved.TryGetValue(key, out var local))
             {
@@ -383,9 +387,6 @@ public sealed class BundleService(
             target.Reference = local;
         }
     }
-
-    private static ConditionalCriteria? CriteriaOf(ResourceReference reference) =>
-        reference.Reference is { } text && text.Contains('?') ? ConditionalCriteria.FromReference(text) : null;
 
     private static void VisitReferences(Base element, Action<ResourceReference> visit)
     {

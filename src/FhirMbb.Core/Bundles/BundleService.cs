@@ -414,7 +414,7 @@ public sealed class BundleService(
         }
         catch (FhirOperationException e)
         {
-            if (e.Message.StartsWith(entry.Label, StringComparison.Ordinal)) throw;
+            if (e.Message.StartsWith(entry.Label + ":", StringComparison.Ordinal)) throw; // already named
             throw new FhirOperationException(e.Status, e.IssueType, $"{entry.Label}: {e.Message}", Name(e.Outcome, entry));
         }
     }

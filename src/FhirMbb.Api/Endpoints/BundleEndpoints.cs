@@ -33,14 +33,6 @@ public static class BundleEndpoints
     /// Conditional entries (ifNoneExist, Type?criteria) and search entries search, so they need search on their type
     /// as well; so do conditional references, checked by the bundle service as it meets them.
     /// </remarks>
-    private static void RequireUnrestricted(HttpContext context, string type, Interaction interaction)
-    {
-        var decision = context.RequireAccess(type, interaction);
-        if (!decision.IsUnrestricted)
-            throw new FhirOperationException(403, OperationOutcome.IssueType.Forbidden,
-                "Batch and transaction bundles need user/ or system/ scopes; a token limited to one patient's compartment cannot send them");
-    }
-
     private static void RequireBundleAccess(HttpContext context, Bundle bundle)
     {
         void Require(string type, Interaction interaction) => RequireUnrestricted(context, type, interaction);
@@ -65,6 +57,14 @@ public static class BundleEndpoints
                 || (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && path == type && url.Contains('?'));
             if (searches) Require(type, Interaction.Search);
         }
+    }
+
+    private static void RequireUnrestricted(HttpContext context, string type, Interaction interaction)
+    {
+        var decision = context.RequireAccess(type, interaction);
+        if (!decision.IsUnrestricted)
+            throw new FhirOperationException(403, OperationOutcome.IssueType.Forbidden,
+                "Batch and transaction bundles need user/ or system/ scopes; a token limited to one patient's compartment cannot send them");
     }
 
     private static async Task Process(HttpContext context, BundleService bundles, FhirRequestReader reader, BundleWriter writer, FhirSerialization serialization)

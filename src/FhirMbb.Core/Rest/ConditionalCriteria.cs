@@ -29,9 +29,14 @@ public sealed record ConditionalCriteria(string Type, IReadOnlyList<KeyValuePair
     /// <summary>How messages show the criteria.</summary>
     public override string ToString() => $"{Type}?{Key}";
 
-    /// <summary>Criteria from a raw query string (still percent-encoded, without the leading '?').</summary>
-    public static ConditionalCriteria Parse(string type, string? query) =>
-        FromPairs(type, QueryPairs(query ?? ""));
+    /// <summary>Criteria from a raw query string (still percent-encoded); some clients send "Type?criteria", which is read the same.</summary>
+    public static ConditionalCriteria Parse(string type, string? query)
+    {
+        query ??= "";
+        var questionMark = query.IndexOf('?');
+        if (questionMark > 0 && query[..questionMark] == type) query = query[(questionMark + 1)..];
+        return FromPairs(type, QueryPairs(query));
+    }
 
     /// <summary>Criteria from already decoded name/value pairs (an ASP.NET query collection).</summary>
     public static ConditionalCriteria FromPairs(string type, IEnumerable<KeyValuePair<string, string>> pairs)

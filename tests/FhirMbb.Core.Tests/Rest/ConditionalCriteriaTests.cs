@@ -11,6 +11,7 @@ public sealed class ConditionalCriteriaTests
     [InlineData("name=Jane+Doe", "name=Jane%20Doe")]
     [InlineData("identifier=sys|1&_format=json", "identifier=sys|1")]
     [InlineData("identifier=sys|1&identifier=sys|1", "identifier=sys|1")]
+    [InlineData("Patient?identifier=sys|1", "?identifier=sys|1")]
     public void Equivalent_criteria_have_the_same_key(string one, string other)
     {
         Assert.Equal(ConditionalCriteria.Parse("Patient", one).Key, ConditionalCriteria.Parse("Patient", other).Key);

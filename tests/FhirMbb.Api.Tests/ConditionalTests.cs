@@ -181,6 +181,26 @@ public sealed class ConditionalTests(FhirApiFactory factory) : IClassFixture<Fhi
     }
 
     [Fact]
+    public async Task Concurrent_conditional_updates_with_no_match_create_one_resource_and_update_it_in_turn()
+    {
+        var mrn = NewMrn();
+        using var start = new ManualResetEventSlim(false);
+        var tasks = Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
+        {
+            var request = FhirTest.Request(HttpMethod.Put, $"/fhir/Patient?identifier={MrnSystem}|{mrn}", FhirTest.Json(PatientWith(mrn, $"Writer{i}")));
+            start.Wait();
+            return (await _client.SendAsync(request)).StatusCode;
+        })).ToList();
+        start.Set();
+        var statuses = await Task.WhenAll(tasks);
+
+        var stored = Assert.Single(await PatientsWithAsync(mrn));
+        Assert.Equal(1, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(9, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal("10", stored.Meta.VersionId);
+    }
+
+    [Fact]
     public async Task A_conditional_update_with_one_match_updates_it()
     {
         var mrn = NewMrn();

@@ -32,7 +32,7 @@ public sealed class TwoInstancesOnOneDatabase : IAsyncLifetime
 
 /// <summary>
 /// The multi-instance design checked on the engine we have: the database, not a lock inside one process,
-/// decides who wins. (Conditional-create uniqueness across instances comes with the search work.)
+/// decides who wins. (Conditional creates across instances: ConditionalAcrossInstancesTests.)
 /// </summary>
 public sealed class MultiInstanceTests(TwoInstancesOnOneDatabase instances) : IClassFixture<TwoInstancesOnOneDatabase>
 {

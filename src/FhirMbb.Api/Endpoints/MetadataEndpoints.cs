@@ -60,9 +60,10 @@ public sealed class CapabilityStatementBuilder
                 Versioning = CapabilityStatement.ResourceVersionPolicy.VersionedUpdate,
                 ReadHistory = true,
                 UpdateCreate = true,
-                ConditionalCreate = false,
-                ConditionalUpdate = false,
-                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.NotSupported,
+                ConditionalCreate = true,
+                ConditionalUpdate = true,
+                // Several matches are deleted together only when the client asks with _count (up to Fhir:MaxConditionalDeletes).
+                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.Multiple,
                 ConditionalRead = CapabilityStatement.ConditionalReadStatus.NotSupported,
             };
             foreach (var interaction in ClinicalInteractions)

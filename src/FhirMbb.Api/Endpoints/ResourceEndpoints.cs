@@ -1,10 +1,13 @@
+using FhirMbb.Api.Hosting;
 using FhirMbb.Api.Http;
 using FhirMbb.Api.Security;
 using FhirMbb.Core.Rest;
 using FhirMbb.Core.Security;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
+using FhirMbb.Core;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
 
 namespace FhirMbb.Api.Endpoints;
 
@@ -18,8 +21,12 @@ public static class ResourceEndpoints
         fhir.MapPut(FhirRoutes.Instance, Update);
         fhir.MapDelete(FhirRoutes.Instance, Delete);
         fhir.MapGet(FhirRoutes.Version, VRead);
+        fhir.MapPut(FhirRoutes.Type, ConditionalUpdate);
+        fhir.MapDelete(FhirRoutes.Type, ConditionalDelete);
         return fhir;
     }
+
+    public const string IfNoneExistHeader = "If-None-Exist";
 
     private static async Task Create(
         HttpContext context, string type, ResourceService service, FhirRequestReader reader, FhirResponses responses)
@@ -28,9 +35,81 @@ public static class ResourceEndpoints
         FhirNegotiation.ResponseFormat(context); // refuse an unanswerable Accept before anything is stored
         var resource = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
         ResourceGuard.RequireCreatable(context, type, resource);
-        var outcome = await service.CreateAsync(type, resource, context.RequestAborted);
+        var ifNoneExist = context.Request.Headers[IfNoneExistHeader].ToString();
+        if (string.IsNullOrWhiteSpace(ifNoneExist))
+        {
+            await WriteWriteOutcomeAsync(context, await service.CreateAsync(type, resource, context.RequestAborted), responses);
+            return;
+        }
+        var (criteria, search) = ConditionalAccess.Searching(context, ConditionalCriteria.Parse(type, ifNoneExist.Trim()));
+        var outcome = await service.CreateAsync(type, resource, criteria, search, context.RequestAborted);
+        await WriteWriteOutcomeAsync(context, outcome, responses, outcome.Created ? null : $"Found {type}/{outcome.Stored.Id} matching {criteria}; nothing was created");
+    }
+
+    /// <summary>PUT [type]?criteria: update the one match, or create when there is none.</summary>
+    private static async Task ConditionalUpdate(
+        HttpContext context, string type, ResourceService service, FhirRequestReader reader, FhirResponses responses, FhirSerialization serialization)
+    {
+        RequireConditionalTarget(context, type);
+        var requested = Criteria(context, type);
+        FhirNegotiation.ResponseFormat(context);
+        var ifMatch = VersionHeaders.IfMatch(context.Request);
+        var resource = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
+        var access = ResourceGuard.RequireUpdatable(context, type, resource, serialization);
+        var (criteria, search) = ConditionalAccess.Searching(context, requested);
+        var outcome = await service.UpdateAsync(type, criteria, resource, ifMatch, search, access, context.RequestAborted);
         await WriteWriteOutcomeAsync(context, outcome, responses);
     }
+
+    /// <summary>
+    /// DELETE [type]?criteria: one match by default (several: 412); with <c>_count=n</c> up to n matches, n at most
+    /// Fhir:MaxConditionalDeletes, all deleted in one transaction. No match deletes nothing and answers 204.
+    /// </summary>
+    private static async Task ConditionalDelete(
+        HttpContext context, string type, ResourceService service, FhirResponses responses, FhirSerialization serialization,
+        IOptions<FhirServerOptions> options)
+    {
+        RequireConditionalTarget(context, type);
+        var maxDeletes = 1;
+        if (context.Request.Query.TryGetValue("_count", out var count))
+        {
+            var limit = options.Value.MaxConditionalDeletes;
+            if (count.Count != 1 || !int.TryParse(count[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxDeletes)
+                || maxDeletes < 1 || maxDeletes > limit)
+                throw FhirOperationException.BadRequest($"_count '{count}' on a conditional delete must be a whole number from 1 to {limit}");
+        }
+        var requested = Criteria(context, type, except: "_count");
+        var ifMatch = VersionHeaders.IfMatch(context.Request);
+        var check = ConditionalAccess.Deleting(context, type, serialization);
+        var (criteria, search) = ConditionalAccess.Searching(context, requested);
+        var deleted = await service.DeleteAsync(type, criteria, maxDeletes, ifMatch, search, check, context.RequestAborted);
+        if (PreferHeader.Return(context.Request) == PreferReturn.OperationOutcome)
+        {
+            await responses.WriteOutcomeAsync(context, StatusCodes.Status200OK, OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
+                deleted.Count == 0 ? $"No {type} matches {criteria}; nothing was deleted" : $"Deleted {string.Join(", ", deleted.Select(d => $"{d.Type}/{d.Id}"))}");
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>
+    /// PUT and DELETE on [base]/x reach here for any x: a clinical type goes on, a published conformance type is
+    /// read-only (405, as its own routes say), a FHIR type this server lacks is 404, and anything else (metadata) 405.
+    /// </summary>
+    private static void RequireConditionalTarget(HttpContext context, string type)
+    {
+        if (ResourceTypes.IsWritable(type)) return;
+        if (ConformanceResources.Types.Contains(type))
+            throw new FhirOperationException(405, OperationOutcome.IssueType.NotSupported, $"{type} resources are published with the server and are read-only");
+        if (!ModelInfo.IsKnownResource(type))
+            throw new FhirOperationException(405, OperationOutcome.IssueType.NotSupported, $"{context.Request.Method} is not allowed on {context.Request.Path}");
+        ResourceService.RequireType(type);
+    }
+
+    private static ConditionalCriteria Criteria(HttpContext context, string type, string? except = null) =>
+        ConditionalCriteria.FromPairs(type, context.Request.Query
+            .Where(q => q.Key != except)
+            .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))));
 
     private static async Task Update(
         HttpContext context, string type, string id, ResourceService service, FhirRequestReader reader, FhirResponses responses, FhirSerialization serialization)
@@ -84,7 +163,8 @@ public static class ResourceEndpoints
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static async Task WriteWriteOutcomeAsync(HttpContext context, WriteOutcome outcome, FhirResponses responses)
+    /// <param name="message">what Prefer: return=OperationOutcome says; by default "Created ..." or "Updated ...".</param>
+    private static async Task WriteWriteOutcomeAsync(HttpContext context, WriteOutcome outcome, FhirResponses responses, string? message = null)
     {
         var stored = outcome.Stored;
         var status = outcome.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK;
@@ -97,7 +177,7 @@ public static class ResourceEndpoints
                 break;
             case PreferReturn.OperationOutcome:
                 await responses.WriteOutcomeAsync(context, status, OperationOutcome.IssueSeverity.Information, OperationOutcome.IssueType.Informational,
-                    $"{(outcome.Created ? "Created" : "Updated")} {stored.Type}/{stored.Id} version {stored.Version}");
+                    message ?? $"{(outcome.Created ? "Created" : "Updated")} {stored.Type}/{stored.Id} version {stored.Version}");
                 break;
             default:
                 await responses.WriteJsonBytesAsync(context, stored.Json, status);

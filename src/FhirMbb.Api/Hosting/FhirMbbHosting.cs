@@ -36,7 +36,10 @@ public static class FhirMbbHosting
         services.AddSingleton<BundleWriter>();
         services.AddSingleton(sp => new BundleService(
             sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<FhirServerOptions>>().Value.MaxBundleEntries));
+            sp.GetRequiredService<IOptions<FhirServerOptions>>().Value.MaxBundleEntries,
+            // Resolved on first use: bundles that need no search work on a provider without one.
+            () => sp.GetRequiredService<FhirMbb.Core.Search.SearchService>(),
+            sp.GetRequiredService<IOptions<FhirServerOptions>>().Value.MaxConditionalDeletes));
         services.AddConformance(builder.Configuration);
         services.AddSingleton(sp =>
         {

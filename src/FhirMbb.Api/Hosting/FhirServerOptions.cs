@@ -15,6 +15,9 @@ public sealed class FhirServerOptions
 
     /// <summary>Most entries a batch or transaction may carry; more gets 400.</summary>
     public int MaxBundleEntries { get; set; } = 10_000;
+
+    /// <summary>Most resources one conditional delete (DELETE Type?criteria&amp;_count=n) may remove; more matches get 412.</summary>
+    public int MaxConditionalDeletes { get; set; } = 10;
 }
 
 /// <summary>Settings under the "Storage" section.</summary>

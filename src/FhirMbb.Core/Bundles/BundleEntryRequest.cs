@@ -12,12 +12,20 @@ public sealed record BundleEntryRequest(
     string? VersionId,
     string? Query,
     Resource? Resource,
-    int? IfMatch)
+    int? IfMatch,
+    Rest.ConditionalCriteria? Criteria = null,
+    int MaxDeletes = 1)
 {
     /// <summary>"entry 3 (urn:uuid:...)": how an OperationOutcome names the entry that failed.</summary>
     public string Label => FullUrl is null ? $"entry {Index}" : $"entry {Index} ({FullUrl})";
 
     public string? Target => Id is null ? null : $"{Type}/{Id}";
+
+    /// <summary>A conditional create (ifNoneExist), update or delete (Type?criteria) rather than one by id.</summary>
+    public bool IsConditional => Criteria is not null;
+
+    /// <summary>A GET of Type?params: a search, answered with a searchset Bundle.</summary>
+    public bool IsSearch => Method == Bundle.HTTPVerb.GET && Id is null;
 
     public static BundleEntryRequest Parse(int index, Bundle.EntryComponent entry)
     {
@@ -72,16 +80,44 @@ public sealed record BundleEntryRequest(
                 throw FhirOperationException.BadRequest($"{label}: the resource id '{resource.Id}' differs from the URL's '{id}'");
             case Bundle.HTTPVerb.PATCH or Bundle.HTTPVerb.HEAD:
                 throw new FhirOperationException(405, OperationOutcome.IssueType.NotSupported, $"{label}: {method} is not supported in bundles");
+            case Bundle.HTTPVerb.POST when query is not null:
+                throw FhirOperationException.BadRequest($"{label}: a POST URL takes no search parameters; a conditional create puts them in request.ifNoneExist");
         }
-        return new BundleEntryRequest(index, entry.FullUrl, method, type, id, versionId, query, resource, ifMatch);
+
+        // Conditional: a POST with ifNoneExist, a PUT or DELETE of Type?criteria. A DELETE may name how many it may remove with _count.
+        Rest.ConditionalCriteria? criteria = null;
+        var maxDeletes = 1;
+        try
+        {
+            if (method == Bundle.HTTPVerb.POST && !string.IsNullOrWhiteSpace(request.IfNoneExist))
+                criteria = Rest.ConditionalCriteria.Parse(type, request.IfNoneExist.Trim());
+            else if (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && id is null && query is not null)
+            {
+                var pairs = Rest.ConditionalCriteria.QueryPairs(query);
+                if (method == Bundle.HTTPVerb.DELETE && pairs.FirstOrDefault(p => p.Key == "_count") is { Key: not null } count)
+                {
+                    maxDeletes = int.TryParse(count.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1
+                        ? n
+                        : throw FhirOperationException.BadRequest($"_count '{count.Value}' of a conditional delete is not a positive whole number");
+                    pairs = pairs.Where(p => p.Key != "_count").ToList();
+                }
+                criteria = Rest.ConditionalCriteria.FromPairs(type, pairs);
+            }
+        }
+        catch (FhirOperationException e)
+        {
+            throw new FhirOperationException(e.Status, e.IssueType, $"{label}: {e.Message}");
+        }
+        return new BundleEntryRequest(index, entry.FullUrl, method, type, id, versionId, query, resource, ifMatch, criteria, maxDeletes);
     }
 }
 
-/// <summary>The response of one entry.</summary>
+/// <summary>The response of one entry; <see cref="Found"/> is the page a search entry answers with (a searchset Bundle).</summary>
 public sealed record BundleEntryResult(
     string Status,
     string? Location = null,
     Storage.StoredResource? Stored = null,
-    OperationOutcome? Outcome = null);
+    OperationOutcome? Outcome = null,
+    Search.SearchPage? Found = null);
 
 public sealed record BundleResult(Bundle.BundleType Type, IReadOnlyList<BundleEntryResult> Entries);

@@ -133,6 +133,132 @@ public sealed class ResourceService(
         throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being changed too often to delete; try again");
     }
 
+    /// <summary>
+    /// Conditional create (If-None-Exist): no match creates, one match answers with that resource unchanged
+    /// (<see cref="WriteOutcome.Created"/> false, nothing written), several are 412. Race-safe: the create claims
+    /// the normalized criteria in the database in its own transaction, so of concurrent equivalent creates one
+    /// commits and the others are refused, search again, and answer with it.
+    /// </summary>
+    public async Task<WriteOutcome> CreateAsync(string type, Resource resource, ConditionalCriteria ifNoneExist, CriteriaSearch search, CancellationToken ct = default)
+    {
+        RequireType(type);
+        RequireBodyType(type, resource);
+        RequireCriteriaType(type, ifNoneExist);
+        resource.Id = null;
+        return await CreateUnlessMatchedAsync(resource, ifNoneExist, search, existing => Task.FromResult(new WriteOutcome(existing, Created: false)), null, ct);
+    }
+
+    /// <summary>
+    /// Conditional update (PUT Type?criteria): one match is updated (400 when the body names another id), several
+    /// are 412, none creates: with the body's id if it has one (409 if that id is a live resource the criteria did
+    /// not select), else a new id; the create claims the criteria as a conditional create does. If-Match applies to
+    /// the match (and fails with none).
+    /// </summary>
+    public async Task<WriteOutcome> UpdateAsync(
+        string type, ConditionalCriteria criteria, Resource resource, int? ifMatch, CriteriaSearch search, Action<StoredResource?>? checkReplaced,
+        CancellationToken ct = default)
+    {
+        RequireType(type);
+        RequireBodyType(type, resource);
+        RequireCriteriaType(type, criteria);
+        var bodyId = string.IsNullOrEmpty(resource.Id) ? null : resource.Id;
+        if (bodyId is not null) RequireId(bodyId);
+        return await CreateUnlessMatchedAsync(resource, criteria, search, existing =>
+        {
+            if (bodyId is not null && bodyId != existing.Id)
+                throw FhirOperationException.BadRequest($"The criteria {criteria} select {type}/{existing.Id} but the body's id is '{bodyId}'");
+            resource.Id = existing.Id;
+            return UpdateAsync(type, existing.Id, resource, ifMatch, checkReplaced, ct);
+        }, created =>
+        {
+            if (ifMatch is { } expected)
+                throw FhirOperationException.PreconditionFailed($"If-Match W/\"{expected}\": the criteria {criteria} select no resource");
+            if (created is { Deleted: false })
+                throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict,
+                    $"The criteria {criteria} select no resource, but the body's id names {type}/{created.Id}, which exists and does not match them");
+            checkReplaced?.Invoke(created);
+        }, ct, bodyId);
+    }
+
+    /// <param name="beforeCreate">runs on the version the create replaces (null, or a deletion), and throws to refuse.</param>
+    /// <param name="bodyId">the id to create under; null: a new one.</param>
+    private async Task<WriteOutcome> CreateUnlessMatchedAsync(
+        Resource resource, ConditionalCriteria criteria, CriteriaSearch search, Func<StoredResource, Task<WriteOutcome>> onMatch,
+        Action<StoredResource?>? beforeCreate, CancellationToken ct, string? bodyId = null)
+    {
+        var type = criteria.Type;
+        var checkedBody = false;
+        for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
+        {
+            // The key's owner is read before the search: if the search then misses it, it no longer matches (or the
+            // caller may not see it), and its claim is stale and may be taken over.
+            var owner = await store.ConditionalKeyOwnerAsync(type, criteria.ClaimKey, ct);
+            var matches = await search(criteria, 2, ct);
+            if (matches.Count > 1) throw SeveralMatch(criteria);
+            if (matches.Count == 1) return await onMatch(matches[0]);
+
+            resource.Id = bodyId ?? FhirId.NewId();
+            var current = bodyId is null ? null : await store.ReadAsync(type, bodyId, ct);
+            beforeCreate?.Invoke(current);
+            if (!checkedBody)
+            {
+                await CheckAsync(resource, ct);
+                checkedBody = true;
+            }
+            var write = PrepareVersion(resource, (current?.Version ?? 0) + 1, current?.Version, clock.GetUtcNow())
+                with { Claim = new ConditionalClaim(criteria.ClaimKey, owner) };
+            // Refused: an equivalent create (or a writer of the body's id) got there first; the next search sees it.
+            if (await store.TryWriteAsync(write, ct)) return new WriteOutcome(Stored(write), Created: true);
+        }
+        throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict, $"Resources matching {criteria} are being created too often to decide; try again");
+    }
+
+    /// <summary>
+    /// Conditional delete (DELETE Type?criteria): deletes every match in one database transaction, as long as there
+    /// are at most <paramref name="maxDeletes"/> (1: a single delete), else 412. No match deletes nothing and succeeds.
+    /// If-Match needs exactly one match at that version. Returns what was deleted.
+    /// </summary>
+    /// <param name="checkDeleted">runs on each match before it is deleted (again after a lost race); throws to refuse.</param>
+    public async Task<IReadOnlyList<StoredResource>> DeleteAsync(
+        string type, ConditionalCriteria criteria, int maxDeletes, int? ifMatch, CriteriaSearch search, Action<StoredResource>? checkDeleted,
+        CancellationToken ct = default)
+    {
+        RequireType(type);
+        RequireCriteriaType(type, criteria);
+        if (maxDeletes < 1) throw new ArgumentOutOfRangeException(nameof(maxDeletes), maxDeletes, "At least one resource must be deletable");
+        for (var attempt = 0; attempt < MaxConflictRetries; attempt++)
+        {
+            var matches = await search(criteria, maxDeletes + 1, ct);
+            if (matches.Count > maxDeletes)
+                throw maxDeletes == 1
+                    ? SeveralMatch(criteria)
+                    : FhirOperationException.PreconditionFailed($"The criteria {criteria} select more than {maxDeletes} resources, the most one conditional delete may remove");
+            if (matches.Count == 0) return [];
+            if (ifMatch is { } expected && (matches.Count > 1 || matches[0].Version != expected))
+                throw FhirOperationException.PreconditionFailed(matches.Count > 1
+                    ? $"If-Match W/\"{expected}\" names one version but the criteria {criteria} select {matches.Count} resources"
+                    : $"If-Match W/\"{expected}\" does not match {type}/{matches[0].Id} (current version is {matches[0].Version})");
+            foreach (var match in matches) checkDeleted?.Invoke(match);
+
+            var now = clock.GetUtcNow();
+            var writes = matches.Select(m => new ResourceWrite(type, m.Id, m.Version + 1, m.Version, now, Json: null, PatientId: null)).ToList();
+            if (await store.TryWriteAllAsync(writes, ct) < 0) return matches;
+            if (ifMatch is not null)
+                throw FhirOperationException.PreconditionFailed($"{type}/{matches[0].Id} was changed by another request");
+        }
+        throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict, $"Resources matching {criteria} are being changed too often to delete; try again");
+    }
+
+    /// <summary>The 412 of criteria that select more than the one resource the interaction needs.</summary>
+    public static FhirOperationException SeveralMatch(ConditionalCriteria criteria) =>
+        FhirOperationException.PreconditionFailed($"The criteria {criteria} select more than one resource; they must select at most one");
+
+    private static void RequireCriteriaType(string type, ConditionalCriteria criteria)
+    {
+        if (!string.Equals(criteria.Type, type, StringComparison.Ordinal))
+            throw new ArgumentException($"Criteria for {criteria.Type} used on {type}", nameof(criteria));
+    }
+
     public Task<HistoryPage> HistoryAsync(string? type, string? id, DateTimeOffset? since, int count, long? before, CancellationToken ct = default) =>
         HistoryAsync(type, id, since, count, before, patientId: null, ct);
 

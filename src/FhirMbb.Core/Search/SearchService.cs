@@ -28,6 +28,23 @@ public sealed class SearchService(SearchQueryParser parser, ISearchStore store, 
         return new SearchOutcome(parsed, page);
     }
 
+    /// <summary>
+    /// The first <paramref name="limit"/> current resources that conditional criteria select (a conditional create,
+    /// update, delete or reference). Criteria the server cannot apply exactly are refused (400), never dropped:
+    /// dropping one would widen the match.
+    /// </summary>
+    public async Task<IReadOnlyList<StoredResource>> MatchAsync(
+        string type, IEnumerable<KeyValuePair<string, string>> criteria, int limit, string? compartmentPatient, CancellationToken ct = default)
+    {
+        ResourceService.RequireType(type);
+        if (compartmentPatient is not null) ResourceService.RequireId(compartmentPatient);
+        var parsed = parser.Parse(type, criteria, new SearchLimits(limit, limit), compartmentPatient);
+        if (parsed.Issues.Count > 0)
+            throw FhirOperationException.BadRequest($"The conditional criteria {type}?... cannot be applied: {string.Join("; ", parsed.Issues)}");
+        var page = await store.SearchAsync(parsed.Query, ct);
+        return page.Matches;
+    }
+
     private static Func<SerializationFilter>? FilterFor(SearchQuery query)
     {
         if (query.Elements is { Count: > 0 } elements)

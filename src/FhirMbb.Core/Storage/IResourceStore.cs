@@ -18,6 +18,7 @@ public sealed record StoredResource(
 /// A new version to store. <see cref="ExpectedVersion"/> is the version the writer read (null: the
 /// resource must not exist yet); the store refuses the write if another writer got there first.
 /// <see cref="Index"/> replaces the resource's search index rows in the same transaction.
+/// <see cref="Claim"/>, on a conditional create, claims its criteria in the same transaction (see <see cref="ConditionalClaim"/>).
 /// </summary>
 public sealed record ResourceWrite(
     string Type,
@@ -27,10 +28,19 @@ public sealed record ResourceWrite(
     DateTimeOffset LastUpdated,
     byte[]? Json,
     string? PatientId,
-    Search.SearchIndexSet? Index = null)
+    Search.SearchIndexSet? Index = null,
+    ConditionalClaim? Claim = null)
 {
     public bool IsDelete => Json is null;
 }
+
+/// <summary>
+/// A conditional create's claim on its normalized criteria: the store keeps at most one owner per (type, key),
+/// enforced by a unique key in the database, and refuses the write when another resource holds the key, unless
+/// that owner is <see cref="StaleOwnerId"/> (the caller saw it no longer match), whose claim is then taken over.
+/// A deletion releases every key its resource held.
+/// </summary>
+public sealed record ConditionalClaim(string Key, string? StaleOwnerId = null);
 
 /// <summary><see cref="PatientId"/>, when set, keeps only versions of resources in that patient's compartment.</summary>
 public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, int Count, long? BeforeSequence, string? PatientId = null);
@@ -59,6 +69,10 @@ public interface IResourceStore
 
     /// <summary>Current, non-deleted resources of one type in a patient's compartment.</summary>
     Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default);
+
+    /// <summary>The id of the resource of <paramref name="type"/> that holds the conditional-create key, or null.</summary>
+    Task<string?> ConditionalKeyOwnerAsync(string type, string key, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException($"{GetType().Name} does not support conditional creates");
 
     /// <summary>True when the database answers and its schema is current.</summary>
     Task<bool> IsReadyAsync(CancellationToken cancellationToken = default);

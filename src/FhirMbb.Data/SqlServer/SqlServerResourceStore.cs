@@ -84,7 +84,7 @@ public sealed class SqlServerResourceStore : IResourceStore
             var seq = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 write.ExpectedVersion is null ? SqlServerStatements.Create : SqlServerStatements.Update,
                 parameters, transaction, cancellationToken: ct));
-            return seq > 0;
+            return seq > 0 && await ApplyConditionalKeyAsync(connection, transaction, write, ct);
         }
         catch (SqlException e) when (e.Number is UniqueKeyViolation or UniqueIndexViolation)
         {
@@ -100,6 +100,33 @@ public sealed class SqlServerResourceStore : IResourceStore
             SqlServerStatements.ReplaceIndex,
             SqlServerIndexRows.For(write.Type, write.Id, write.IsDelete ? null : write.Index),
             transaction, cancellationToken: ct));
+
+    /// <summary>A deletion releases its resource's conditional keys; a conditional create claims its key. False: another resource holds it.</summary>
+    private static async Task<bool> ApplyConditionalKeyAsync(SqlConnection connection, SqlTransaction transaction, ResourceWrite write, CancellationToken ct)
+    {
+        if (write.IsDelete)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                SqlServerStatements.ReleaseConditionalKeys, new SqlServerStatements.ResourceKey(write.Type, write.Id), transaction, cancellationToken: ct));
+            return true;
+        }
+        if (write.Claim is not { } claim) return true;
+        var claimed = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            SqlServerStatements.ClaimConditionalKey,
+            new SqlServerStatements.ClaimParameters(write.Type, write.Id, KeyHash(claim.Key), claim.Key, claim.StaleOwnerId),
+            transaction, cancellationToken: ct));
+        return claimed == 1;
+    }
+
+    private static byte[] KeyHash(string key) => System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key));
+
+    public Task<string?> ConditionalKeyOwnerAsync(string type, string key, CancellationToken cancellationToken = default) =>
+        _retry.ExecuteAsync(async ct =>
+        {
+            await using var connection = await OpenAsync(ct);
+            return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+                SqlServerStatements.ConditionalKeyOwner, new SqlServerStatements.ConditionalKeyParameters(type, KeyHash(key)), cancellationToken: ct));
+        }, cancellationToken);
 
     public async Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken = default)
     {

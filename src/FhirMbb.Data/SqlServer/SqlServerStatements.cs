@@ -20,6 +20,10 @@ public static class SqlServerStatements
 
     public sealed record CompartmentParameters(string Type, string PatientId);
 
+    public sealed record ClaimParameters(string Type, string Id, byte[] QueryHash, string QueryKey, string? StaleOwnerId);
+
+    public sealed record ConditionalKeyParameters(string Type, byte[] QueryHash);
+
     public sealed record MigrationLockParameters(string Resource, int TimeoutMs);
 
     public sealed record MigrationParameters(int Number, string Name);
@@ -89,6 +93,49 @@ public static class SqlServerStatements
             UPDATE dbo.resource SET seq = @seq WHERE type = @Type AND id = @Id;
         END;
         SELECT @seq;
+        """;
+
+    /// <summary>
+    /// A conditional create's claim, after its resource row is written in the same transaction: inserts the key,
+    /// or takes it over from the stale owner the caller named. The range lock makes a second claimer of the key
+    /// wait and then see the first one's row; the primary key is the backstop. Returns 1 when claimed, else 0.
+    /// </summary>
+    public const string ClaimConditionalKey = """
+        SET NOCOUNT ON;
+        SET XACT_ABORT ON;
+        DECLARE @claimed int = 0;
+        DECLARE @rid bigint = (SELECT rid FROM dbo.resource WHERE type = @Type AND id = @Id);
+        IF @StaleOwnerId IS NULL
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM dbo.conditional_key WITH (UPDLOCK, HOLDLOCK) WHERE type = @Type AND query_hash = @QueryHash)
+            BEGIN
+                INSERT INTO dbo.conditional_key (type, query_hash, query_key, rid) VALUES (@Type, @QueryHash, @QueryKey, @rid);
+                SET @claimed = 1;
+            END;
+        END
+        ELSE
+        BEGIN
+            UPDATE dbo.conditional_key SET rid = @rid, query_key = @QueryKey
+            WHERE type = @Type AND query_hash = @QueryHash
+                AND rid = (SELECT s.rid FROM dbo.resource AS s WHERE s.type = @Type AND s.id = @StaleOwnerId);
+            SET @claimed = @@ROWCOUNT;
+        END;
+        SELECT @claimed;
+        """;
+
+    /// <summary>A deletion releases every conditional-create key its resource held, in the deleting transaction.</summary>
+    public const string ReleaseConditionalKeys = """
+        DELETE k
+        FROM dbo.conditional_key AS k
+        JOIN dbo.resource AS r ON r.rid = k.rid
+        WHERE r.type = @Type AND r.id = @Id
+        """;
+
+    public const string ConditionalKeyOwner = """
+        SELECT r.id
+        FROM dbo.conditional_key AS k
+        JOIN dbo.resource AS r ON r.rid = k.rid
+        WHERE k.type = @Type AND k.query_hash = @QueryHash
         """;
 
     public const string ListForPatient = $"""
@@ -191,6 +238,9 @@ public static class SqlServerStatements
             new(nameof(Create), Create, typeof(WriteParameters)),
             new(nameof(Update), Update, typeof(WriteParameters)),
             new(nameof(ListForPatient), ListForPatient, typeof(CompartmentParameters)),
+            new(nameof(ClaimConditionalKey), ClaimConditionalKey, typeof(ClaimParameters)),
+            new(nameof(ReleaseConditionalKeys), ReleaseConditionalKeys, typeof(ResourceKey)),
+            new(nameof(ConditionalKeyOwner), ConditionalKeyOwner, typeof(ConditionalKeyParameters)),
             new(nameof(AcquireMigrationLock), AcquireMigrationLock, typeof(MigrationLockParameters)),
             new(nameof(CreateMigrationTable), CreateMigrationTable, null),
             new(nameof(IsMigrationApplied), IsMigrationApplied, typeof(MigrationParameters)),

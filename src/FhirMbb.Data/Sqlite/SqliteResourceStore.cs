@@ -22,6 +22,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     // Bounds one transaction's size, so a burst cannot hold the write lock (and readers' WAL growth) unboundedly.
     private const int MaxGroup = 256;
     private readonly SqliteIndexWriter _indexWriter;
+    private readonly SqliteConditionalKeys _conditionalKeys;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -41,6 +42,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "sqlite-writer" };
         _writerThread.Start();
         _indexWriter = new SqliteIndexWriter(_writer);
+        _conditionalKeys = new SqliteConditionalKeys(_writer);
     }
 
     /// <summary>The connection string readers use; the search store opens its connections with it.</summary>
@@ -187,6 +189,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             current.Parameters["$expected"].Value = expected;
         }
         if (current.ExecuteScalar() is not long rid) return false;
+        if (!_conditionalKeys.Apply(rid, write, transaction)) return false;
 
         // Only the current version is indexed, in the same transaction: a delete just removes the rows.
         _indexWriter.Replace(rid, write.IsDelete ? null : write.Index, transaction, isNew: write.ExpectedVersion is null);
@@ -309,6 +312,13 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             $"SELECT {Columns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.patient_id = @patientId AND r.type = @type AND r.deleted = 0",
             new { type, patientId }, cancellationToken: cancellationToken));
         return rows.Select(r => r.ToStored()).ToList();
+    }
+
+    public async Task<string?> ConditionalKeyOwnerAsync(string type, string key, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(
+            SqliteConditionalKeys.OwnerSql, new { type, key }, cancellationToken: cancellationToken));
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)

@@ -307,4 +307,82 @@ public abstract class ResourceStoreContract : IAsyncLifetime
         Assert.Equal("p1", current.PatientId);
         Assert.Equal("p1", (await store.ReadVersionAsync("Observation", "o1", 1))!.PatientId);
     }
+
+    private static ResourceWrite Claiming(string id, string key, string? staleOwner = null, string type = "Patient") =>
+        Write(id, 1, null, type: type) with { Claim = new ConditionalClaim(key, staleOwner) };
+
+    [SkippableFact]
+    public async Task A_conditional_key_has_one_owner_and_a_second_claim_stores_nothing()
+    {
+        var store = await StoreAsync();
+        Assert.True(await store.TryWriteAsync(Claiming("first", "identifier=sys%7C1")));
+
+        Assert.False(await store.TryWriteAsync(Claiming("second", "identifier=sys%7C1")));
+
+        Assert.Equal("first", await store.ConditionalKeyOwnerAsync("Patient", "identifier=sys%7C1"));
+        Assert.Null(await store.ReadAsync("Patient", "second"));
+        Assert.Null(await store.ConditionalKeyOwnerAsync("Patient", "identifier=sys%7C2"));
+        // Keys are per type.
+        Assert.True(await store.TryWriteAsync(Claiming("obs", "identifier=sys%7C1", type: "Observation")));
+        Assert.Equal("obs", await store.ConditionalKeyOwnerAsync("Observation", "identifier=sys%7C1"));
+    }
+
+    [SkippableFact]
+    public async Task Concurrent_claims_of_one_conditional_key_let_exactly_one_resource_through()
+    {
+        var store = await StoreAsync();
+        var results = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Task.Run(() => store.TryWriteAsync(Claiming($"racer{i}", "identifier=race")))));
+
+        Assert.Equal(1, results.Count(r => r));
+        var owner = await store.ConditionalKeyOwnerAsync("Patient", "identifier=race");
+        Assert.Equal($"racer{Array.IndexOf(results, true)}", owner);
+        var history = await store.HistoryAsync(new HistoryQuery("Patient", null, null, 100, null));
+        Assert.Equal([owner], history.Entries.Select(e => e.Id));
+    }
+
+    [SkippableFact]
+    public async Task Deleting_the_owner_releases_its_conditional_key()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Claiming("owner", "identifier=k"));
+        Assert.True(await store.TryWriteAsync(Write("owner", 2, 1, json: null, type: "Patient")));
+
+        Assert.Null(await store.ConditionalKeyOwnerAsync("Patient", "identifier=k"));
+        Assert.True(await store.TryWriteAsync(Claiming("successor", "identifier=k")));
+        Assert.Equal("successor", await store.ConditionalKeyOwnerAsync("Patient", "identifier=k"));
+    }
+
+    [SkippableFact]
+    public async Task An_update_keeps_the_key_and_only_a_claim_naming_the_stale_owner_takes_it_over()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Claiming("old", "identifier=k"));
+        Assert.True(await store.TryWriteAsync(Write("old", 2, 1, "{\"changed\":true}", type: "Patient")));
+        Assert.Equal("old", await store.ConditionalKeyOwnerAsync("Patient", "identifier=k"));
+
+        Assert.False(await store.TryWriteAsync(Claiming("wrong", "identifier=k", staleOwner: "someone-else")));
+        Assert.True(await store.TryWriteAsync(Claiming("new", "identifier=k", staleOwner: "old")));
+        // A second taker that also saw "old" as the owner loses: the key moved on.
+        Assert.False(await store.TryWriteAsync(Claiming("late", "identifier=k", staleOwner: "old")));
+
+        Assert.Equal("new", await store.ConditionalKeyOwnerAsync("Patient", "identifier=k"));
+        Assert.Null(await store.ReadAsync("Patient", "wrong"));
+        Assert.Null(await store.ReadAsync("Patient", "late"));
+        Assert.NotNull(await store.ReadAsync("Patient", "old"));
+    }
+
+    [SkippableFact]
+    public async Task A_multi_write_whose_claim_is_taken_stores_none_of_it()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Claiming("holder", "identifier=k"));
+
+        var result = await store.TryWriteAllAsync([Write("plain", 1, null), Claiming("claimer", "identifier=k"), Claiming("other", "identifier=free")]);
+
+        Assert.Equal(1, result);
+        Assert.Null(await store.ReadAsync("Observation", "plain"));
+        Assert.Null(await store.ReadAsync("Patient", "claimer"));
+        Assert.Null(await store.ConditionalKeyOwnerAsync("Patient", "identifier=free"));
+        Assert.Equal("holder", await store.ConditionalKeyOwnerAsync("Patient", "identifier=k"));
+    }
 }

@@ -186,6 +186,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 break;
             case SearchParamType.Uri:
                 if (modifier is null or "below") return new ParameterCondition(parameter, values.Select(v => (SearchValue)new UriValue(v, modifier == "below")).ToList());
+                if (modifier == "above") return new ParameterCondition(parameter, values.SelectMany(UriAbove).Distinct().ToList());
                 break;
             case SearchParamType.Reference:
                 if (modifier == "identifier")
@@ -214,6 +215,23 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
             codes.AddRange(expansion.Codes);
         }
         return codes;
+    }
+
+    /// <summary>
+    /// uri:above: the value itself and every uri above it, cut at a path separator
+    /// (http://a.org/fhir/ValueSet/1 is below http://a.org/fhir/ValueSet, http://a.org/fhir and http://a.org).
+    /// Each is matched exactly, with and without a trailing slash.
+    /// </summary>
+    private static IEnumerable<SearchValue> UriAbove(string value)
+    {
+        var uri = value.TrimEnd('/');
+        var authority = uri.IndexOf("://", StringComparison.Ordinal) is var scheme and >= 0 ? scheme + 3 : 0;
+        for (var end = uri.Length; end > authority; end = uri.LastIndexOf('/', end - 1))
+        {
+            var above = uri[..end];
+            yield return new UriValue(above, false);
+            yield return new UriValue(above + "/", false);
+        }
     }
 
     private SearchParameterDefinition Require(string type, string code)

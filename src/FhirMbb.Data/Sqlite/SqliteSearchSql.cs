@@ -172,7 +172,8 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         ReferenceValue r => Reference(r),
         ReferenceIdentifierValue { System: null } i => $"identifier_value = {Bind(i.Value)}",
         ReferenceIdentifierValue i => $"identifier_value = {Bind(i.Value)} AND identifier_system = {Bind(i.System)}",
-        UriValue { Below: true } u => $"value >= {Bind(u.Value)} AND value < {Bind(u.Value + MaxChar)}",
+        // :below cuts at a path separator: http://a.org/fhir is above http://a.org/fhir/ValueSet/1, not above http://a.org/fhirx.
+        UriValue { Below: true } u => $"(value = {Bind(u.Value.TrimEnd('/'))} OR (value >= {Bind(u.Value.TrimEnd('/') + "/")} AND value < {Bind(u.Value.TrimEnd('/') + "/" + MaxChar)}))",
         UriValue u => $"value = {Bind(u.Value)}",
         _ => throw new NotSupportedException($"{value.GetType().Name} has no SQL"),
     };

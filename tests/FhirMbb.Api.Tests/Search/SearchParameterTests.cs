@@ -81,6 +81,13 @@ public sealed class SearchParameterTests(SearchDataFixture data) : IClassFixture
     [InlineData("Observation?value-quantity=gt0|http://unitsofmeasure.org|/min", "obs-4")]
     // uri, _id, _lastUpdated, _tag, _profile
     [InlineData("Condition?_profile=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/StructureDefinition", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/StructureDefinition/", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/Structure", "")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition/_history/2", "cond-2")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition", "cond-2")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition", "")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-conditionx", "")]
     [InlineData("Condition?_tag=https://fhirmbb.org/fhir/CodeSystem/mbb|imported", "cond-2")]
     [InlineData("Condition?_security:missing=true", "cond-1,cond-2")]
     [InlineData("Patient?_id=pat-a,pat-c", "pat-a,pat-c")]

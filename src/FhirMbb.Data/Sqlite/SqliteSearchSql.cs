@@ -125,7 +125,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
         var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
         return $"{alias}.rid IN (SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
-               $"UNION ALL SELECT rid FROM idx_date WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
+               $"UNION ALL SELECT rid FROM idx_date INDEXED BY ix_idx_date_long WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
                $"UNION ALL SELECT rid FROM idx_date_multi WHERE param_id = {id})";
     }
 

@@ -38,8 +38,10 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         var driver = Driver(sql, query);
         if (driver.Sql is not null) where.Add(driver.Sql);
         // "+r.type": with a selective condition to start from, the type is only checked, never scanned.
-        var driven = driver.Sql is not null || driver.Condition is not null;
-        where.Add(!driven && query.CompartmentPatient is null ? $"r.type = {sql.Bind(query.Type)}" : $"+r.type = {sql.Bind(query.Type)}");
+        // A search that starts from index rows (rid IN ...) only checks the type ("+" keeps SQLite off the
+        // type index); ids are found through the (type, id) index, and with no condition the type is scanned.
+        var byRid = driver.Sql is not null || driver.Condition is not null and not IdCondition;
+        where.Add(byRid || query.CompartmentPatient is not null ? $"+r.type = {sql.Bind(query.Type)}" : $"r.type = {sql.Bind(query.Type)}");
         where.Add("r.deleted = 0");
         if (query.CompartmentPatient is not null) where.Add($"r.patient_id = {sql.Bind(query.CompartmentPatient)}");
         foreach (var condition in query.Conditions) where.Add(sql.Condition("r", query.Type, condition, driving: ReferenceEquals(condition, driver.Condition)));

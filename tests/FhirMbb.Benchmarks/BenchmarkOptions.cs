@@ -16,7 +16,8 @@ public sealed record BenchmarkOptions(
     int IngestConnections,
     bool Build,
     string? ApiDir = null,
-    IReadOnlyDictionary<string, string>? ServerEnvironment = null)
+    IReadOnlyDictionary<string, string>? ServerEnvironment = null,
+    string? SearchDb = null)
 {
     public static readonly string[] AllScenarios =
         ["startup", "read-json", "read-xml", "create", "ingest", "search", "evaluate-block", "validate"];
@@ -38,6 +39,8 @@ public sealed record BenchmarkOptions(
           --no-build            reuse the last published server
           --api DIR             benchmark a server published elsewhere (for before/after comparisons)
           --server-env K=V      extra environment for the server, repeatable (e.g. DOTNET_gcServer=1)
+          --db PATH             search: keep the loaded database at PATH and reuse it when it already
+                                holds --observations Observations (loaded through the server earlier)
         """;
 
     public static BenchmarkOptions Parse(string[] args)
@@ -68,6 +71,7 @@ public sealed record BenchmarkOptions(
                     if (pair.Length != 2) throw new ArgumentException("--server-env takes KEY=VALUE");
                     o = o with { ServerEnvironment = new Dictionary<string, string>(o.ServerEnvironment ?? new Dictionary<string, string>()) { [pair[0]] = pair[1] } };
                     break;
+                case "--db": o = o with { SearchDb = Path.GetFullPath(Next()) }; break;
                 case "--api": o = o with { ApiDir = Path.GetFullPath(Next()), Build = false }; break;
                 case "all": scenarios.AddRange(AllScenarios); break;
                 default:

@@ -19,6 +19,7 @@ public static class SearchHosting
         services.AddSingleton(sp => new SearchParameterRegistry(LoadCustomParameters(configuration, sp.GetRequiredService<IHostEnvironment>())));
         services.AddSingleton<SearchIndexer>();
         services.AddSingleton<SearchQueryParser>();
+        services.AddSingleton<ValueSetCodes>();
         services.AddSingleton<SearchService>();
         services.AddSingleton<ISearchStore>(sp => sp.GetRequiredService<IResourceStore>() switch
         {

@@ -25,7 +25,9 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
         ["le"] = SearchPrefix.Le, ["sa"] = SearchPrefix.Sa, ["eb"] = SearchPrefix.Eb, ["ap"] = SearchPrefix.Ap,
     };
 
-    public ParsedSearch Parse(string type, IEnumerable<KeyValuePair<string, string>> parameters, SearchLimits limits, string? compartmentPatient = null, string? baseUrl = null)
+    /// <param name="valueSets">The expansions of the ValueSets named by :in and :not-in (see <see cref="ValueSetUrls"/>).</param>
+    public ParsedSearch Parse(string type, IEnumerable<KeyValuePair<string, string>> parameters, SearchLimits limits, string? compartmentPatient = null, string? baseUrl = null,
+        IReadOnlyDictionary<string, ValueSetExpansion>? valueSets = null)
     {
         var issues = new List<string>();
         var kept = new List<KeyValuePair<string, string>>();
@@ -83,7 +85,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                         break;
                     default:
                         if (FormatParameters.Contains(key)) break;
-                        conditions.Add(ParseCondition(type, key, value, allowNesting: true));
+                        conditions.Add(ParseCondition(type, key, value, allowNesting: true, valueSets));
                         break;
                 }
                 kept.Add(new KeyValuePair<string, string>(key, value));
@@ -98,7 +100,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
         return new ParsedSearch(query, kept, issues);
     }
 
-    private SearchCondition ParseCondition(string type, string key, string value, bool allowNesting)
+    private SearchCondition ParseCondition(string type, string key, string value, bool allowNesting, IReadOnlyDictionary<string, ValueSetExpansion>? valueSets)
     {
         if (key.StartsWith("_has:", StringComparison.Ordinal))
         {
@@ -109,7 +111,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
             if (!ResourceTypes.IsWritable(source)) throw new SearchParameterException($"'{key}': {source} is not a type this server searches");
             var reference = Require(source, parts[2]);
             if (reference.Type != SearchParamType.Reference) throw new SearchParameterException($"'{key}': {source}.{parts[2]} is not a reference parameter");
-            return new HasCondition(source, reference, ParseCondition(source, parts[3], value, allowNesting: false));
+            return new HasCondition(source, reference, ParseCondition(source, parts[3], value, allowNesting: false, valueSets));
         }
 
         var dot = key.IndexOf('.');
@@ -131,7 +133,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
             if (candidates.Count == 0) throw new SearchParameterException($"'{key}': no target type of {name} has a search parameter '{innerName}'");
             var types = candidates.Select(t => { registry.TryGet(t, innerName, out var p); return p.Type; }).Distinct().Count();
             if (types > 1) throw new SearchParameterException($"'{key}': '{innerName}' has different types on the possible targets; name the target type ({name}:Type.{innerName})");
-            return new ChainCondition(reference, candidates, ParseCondition(candidates[0], rest, value, allowNesting: false));
+            return new ChainCondition(reference, candidates, ParseCondition(candidates[0], rest, value, allowNesting: false, valueSets));
         }
 
         var separator = key.IndexOf(':');
@@ -158,6 +160,15 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 if (modifier is null) return new ParameterCondition(parameter, values.Select(ParseToken).ToList());
                 if (modifier == "not") return new NotCondition(new ParameterCondition(parameter, values.Select(ParseToken).ToList()));
                 if (modifier == "text") return new ParameterCondition(parameter, values.Select(v => (SearchValue)new TokenTextValue(TextNormalizer.Normalize(v))).ToList());
+                if (modifier is "in" or "not-in")
+                {
+                    var codes = CodesIn(key, values, valueSets);
+                    // A ValueSet without codes: nothing is in it (no id matches), everything is not in it (_id is never missing).
+                    if (codes.Count == 0)
+                        return modifier == "in" ? new IdCondition([]) : new MissingCondition(Require(type, "_id"), Missing: false);
+                    var inner = new ParameterCondition(parameter, codes);
+                    return modifier == "in" ? inner : new NotCondition(inner);
+                }
                 break;
             case SearchParamType.String:
                 var match = modifier switch { null => StringMatch.StartsWith, "exact" => StringMatch.Exact, "contains" => StringMatch.Contains, _ => (StringMatch?)null };
@@ -175,6 +186,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 break;
             case SearchParamType.Uri:
                 if (modifier is null or "below") return new ParameterCondition(parameter, values.Select(v => (SearchValue)new UriValue(v, modifier == "below")).ToList());
+                if (modifier == "above") return new ParameterCondition(parameter, values.SelectMany(UriAbove).Distinct().ToList());
                 break;
             case SearchParamType.Reference:
                 if (modifier == "identifier")
@@ -184,6 +196,42 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 break;
         }
         throw new SearchParameterException($"'{key}': modifier ':{modifier}' is not supported for {parameter.Type.ToString().ToLowerInvariant()} parameters");
+    }
+
+    /// <summary>The ValueSet URLs that token :in and :not-in parameters name, to be expanded before parsing.</summary>
+    public static IEnumerable<string> ValueSetUrls(IEnumerable<KeyValuePair<string, string>> parameters) =>
+        parameters.Where(p => p.Key.EndsWith(":in", StringComparison.Ordinal) || p.Key.EndsWith(":not-in", StringComparison.Ordinal))
+            .SelectMany(p => SplitValues(p.Value)).Where(v => v.Length > 0).Distinct(StringComparer.Ordinal);
+
+    /// <summary>The codes of every ValueSet named; an empty list (no code can match) stands for a ValueSet without codes.</summary>
+    private static List<SearchValue> CodesIn(string key, IEnumerable<string> urls, IReadOnlyDictionary<string, ValueSetExpansion>? valueSets)
+    {
+        var codes = new List<SearchValue>();
+        foreach (var url in urls)
+        {
+            if (valueSets is null || !valueSets.TryGetValue(url, out var expansion))
+                throw new SearchParameterException($"'{key}': ValueSet {url} is not known to this server");
+            if (expansion.Problem is not null) throw new SearchParameterException($"'{key}': {expansion.Problem}");
+            codes.AddRange(expansion.Codes);
+        }
+        return codes;
+    }
+
+    /// <summary>
+    /// uri:above: the value itself and every uri above it, cut at a path separator
+    /// (http://a.org/fhir/ValueSet/1 is below http://a.org/fhir/ValueSet, http://a.org/fhir and http://a.org).
+    /// Each is matched exactly, with and without a trailing slash.
+    /// </summary>
+    private static IEnumerable<SearchValue> UriAbove(string value)
+    {
+        var uri = value.TrimEnd('/');
+        var authority = uri.IndexOf("://", StringComparison.Ordinal) is var scheme and >= 0 ? scheme + 3 : 0;
+        for (var end = uri.Length; end > authority; end = uri.LastIndexOf('/', end - 1))
+        {
+            var above = uri[..end];
+            yield return new UriValue(above, false);
+            yield return new UriValue(above + "/", false);
+        }
     }
 
     private SearchParameterDefinition Require(string type, string code)

@@ -10,7 +10,7 @@ namespace FhirMbb.Core.Search;
 public sealed record SearchOutcome(ParsedSearch Parsed, SearchPage Page);
 
 /// <summary>Type-level and compartment search: parse, refuse or drop what is not understood, query, shape the entries.</summary>
-public sealed class SearchService(SearchQueryParser parser, ISearchStore store, FhirSerialization serialization)
+public sealed class SearchService(SearchQueryParser parser, ISearchStore store, FhirSerialization serialization, ValueSetCodes? valueSets = null)
 {
     public async Task<SearchOutcome> SearchAsync(
         string type, IEnumerable<KeyValuePair<string, string>> parameters, bool strict, SearchLimits limits,
@@ -18,7 +18,13 @@ public sealed class SearchService(SearchQueryParser parser, ISearchStore store, 
     {
         ResourceService.RequireType(type);
         if (compartmentPatient is not null) ResourceService.RequireId(compartmentPatient);
-        var parsed = parser.Parse(type, parameters, limits, compartmentPatient, baseUrl);
+        var pairs = parameters as IReadOnlyCollection<KeyValuePair<string, string>> ?? parameters.ToList();
+        // :in and :not-in name ValueSets; their codes are looked up first, since parsing is synchronous.
+        Dictionary<string, ValueSetExpansion>? expansions = null;
+        if (valueSets is not null)
+            foreach (var url in SearchQueryParser.ValueSetUrls(pairs))
+                (expansions ??= new(StringComparer.Ordinal))[url] = await valueSets.CodesAsync(url);
+        var parsed = parser.Parse(type, pairs, limits, compartmentPatient, baseUrl, expansions);
         if (strict && parsed.Issues.Count > 0) throw FhirOperationException.BadRequest(string.Join("; ", parsed.Issues));
 
         var page = await store.SearchAsync(parsed.Query, ct);

@@ -48,13 +48,86 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         _ => throw new NotSupportedException($"{condition.GetType().Name} has no SQL"),
     };
 
-    /// <summary>Whether a condition is a good place for SQLite to start: an equality on a token, reference, string or uri, an id, a chain or _has.</summary>
-    public static bool CanDrive(SearchCondition condition) => condition switch
+    /// <summary>
+    /// How good a place a condition is for SQLite to start from, lower is better; null when it is not one
+    /// (dates are judged together, see <see cref="DateWindow"/>). Without statistics per value this is a
+    /// rule of thumb: ids, then references (a patient's resources), chains and _has, then tokens, strings, uris.
+    /// </summary>
+    public static int? DriverRank(SearchCondition condition) => condition switch
     {
-        IdCondition or ChainCondition or HasCondition => true,
-        ParameterCondition { Parameter.Type: SearchParamType.Token or SearchParamType.Reference or SearchParamType.String or SearchParamType.Uri } => true,
-        _ => false,
+        IdCondition => 0,
+        ParameterCondition { Parameter.Type: SearchParamType.Reference } => 1,
+        ChainCondition or HasCondition => 2,
+        ParameterCondition { Parameter.Type: SearchParamType.Token } => 4,
+        ParameterCondition { Parameter.Type: SearchParamType.String or SearchParamType.Uri } => 5,
+        _ => null,
     };
+
+    /// <summary>A date window narrower than this starts the search ahead of a token (code=...) and behind a reference.</summary>
+    public static readonly long NarrowDateWindow = TimeSpan.FromDays(31).Ticks / TimeSpan.TicksPerMillisecond;
+
+    /// <summary>Rows no longer than this are "short": their start lies within a day before any instant they cover. Matches ix_idx_date_long.</summary>
+    private const long ShortRow = 86_400_000;
+
+    /// <summary>
+    /// The start_ms window that every short index row meeting all these conditions (one date parameter,
+    /// all AND) must lie in: [Lo, Hi), with long.MinValue / long.MaxValue for an open side.
+    /// </summary>
+    public static (long Lo, long Hi) DateWindow(IEnumerable<ParameterCondition> conditions)
+    {
+        var (lo, hi) = (long.MinValue, long.MaxValue);
+        foreach (var condition in conditions)
+        {
+            // Commas OR: the hull of the values' windows.
+            var (cLo, cHi) = (long.MaxValue, long.MinValue);
+            foreach (var value in condition.AnyOf)
+            {
+                var (vLo, vHi) = value is DateValue d ? ValueWindow(d) : (long.MinValue, long.MaxValue);
+                cLo = Math.Min(cLo, vLo);
+                cHi = Math.Max(cHi, vHi);
+            }
+            lo = Math.Max(lo, cLo);
+            hi = Math.Min(hi, cHi);
+        }
+        return (lo, hi);
+    }
+
+    private static (long Lo, long Hi) ValueWindow(DateValue d)
+    {
+        const long Open = long.MaxValue, OpenLow = long.MinValue;
+        var (lo, hi) = (d.Range.Start, d.Range.End);
+        return d.Prefix switch
+        {
+            SearchPrefix.Eq => (lo, hi),
+            SearchPrefix.Gt => (hi - ShortRow, Open),
+            SearchPrefix.Ge => (lo - ShortRow, Open),
+            SearchPrefix.Sa => (hi, Open),
+            SearchPrefix.Lt or SearchPrefix.Eb => (OpenLow, lo),
+            SearchPrefix.Le => (OpenLow, hi),
+            SearchPrefix.Ap => (lo - ApWidening(lo) - ShortRow, hi + ApWidening(lo)),
+            _ => (OpenLow, Open),
+        };
+    }
+
+    /// <summary>ap: the value widened by a tenth of its distance from now, at least a day.</summary>
+    private static long ApWidening(long lo) => Math.Max(86_400_000L, Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - lo) / 10);
+
+    /// <summary>
+    /// Starts the search from the date index: short rows inside the window that meet every condition,
+    /// long rows (partial index ix_idx_date_long) that meet them, and resources with several rows for the
+    /// parameter (idx_date_multi), whose conditions may be met by different rows. The conditions are
+    /// still probed one by one afterwards, so this only has to hold every match, which it does: a
+    /// resource with one row meets them all on that row.
+    /// </summary>
+    public string DateDriver(string alias, SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
+    {
+        var id = Bind(parameter.Id);
+        var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
+        var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
+        return $"{alias}.rid IN (SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
+               $"UNION ALL SELECT rid FROM idx_date INDEXED BY ix_idx_date_long WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
+               $"UNION ALL SELECT rid FROM idx_date_multi WHERE param_id = {id})";
+    }
 
     private string ChainInner(ChainCondition chain) => Condition("t", chain.TargetTypes[0], chain.Inner);
 
@@ -99,7 +172,8 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         ReferenceValue r => Reference(r),
         ReferenceIdentifierValue { System: null } i => $"identifier_value = {Bind(i.Value)}",
         ReferenceIdentifierValue i => $"identifier_value = {Bind(i.Value)} AND identifier_system = {Bind(i.System)}",
-        UriValue { Below: true } u => $"value >= {Bind(u.Value)} AND value < {Bind(u.Value + MaxChar)}",
+        // :below cuts at a path separator: http://a.org/fhir is above http://a.org/fhir/ValueSet/1, not above http://a.org/fhirx.
+        UriValue { Below: true } u => $"(value = {Bind(u.Value.TrimEnd('/'))} OR (value >= {Bind(u.Value.TrimEnd('/') + "/")} AND value < {Bind(u.Value.TrimEnd('/') + "/" + MaxChar)}))",
         UriValue u => $"value = {Bind(u.Value)}",
         _ => throw new NotSupportedException($"{value.GetType().Name} has no SQL"),
     };
@@ -123,8 +197,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
             case SearchPrefix.Eb: return $"end_ms <= {Lo()}";
             default:
                 // ap: the value widened by a tenth of its distance from now (at least a day), overlapping the target.
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                var widen = Math.Max(86_400_000L, Math.Abs(now - lo) / 10);
+                var widen = ApWidening(lo);
                 return $"start_ms < {Bind(hi + widen)} AND end_ms > {Bind(lo - widen)}";
         }
     }

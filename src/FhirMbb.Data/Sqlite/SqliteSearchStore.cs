@@ -34,11 +34,17 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         using var transaction = connection.BeginTransaction(deferred: true);
 
         var sql = new SqliteSearchSql(query.BaseUrl);
-        // "+r.type": the type alone is a poor place to start; let SQLite start from a selective condition.
-        var where = new List<string> { $"+r.type = {sql.Bind(query.Type)}", "r.deleted = 0" };
+        var where = new List<string>();
+        var driver = Driver(sql, query);
+        if (driver.Sql is not null) where.Add(driver.Sql);
+        // "+r.type": with a selective condition to start from, the type is only checked, never scanned.
+        // A search that starts from index rows (rid IN ...) only checks the type ("+" keeps SQLite off the
+        // type index); ids are found through the (type, id) index, and with no condition the type is scanned.
+        var byRid = driver.Sql is not null || driver.Condition is not null and not IdCondition;
+        where.Add(byRid || query.CompartmentPatient is not null ? $"+r.type = {sql.Bind(query.Type)}" : $"r.type = {sql.Bind(query.Type)}");
+        where.Add("r.deleted = 0");
         if (query.CompartmentPatient is not null) where.Add($"r.patient_id = {sql.Bind(query.CompartmentPatient)}");
-        var driver = query.Conditions.FirstOrDefault(SqliteSearchSql.CanDrive);
-        foreach (var condition in query.Conditions) where.Add(sql.Condition("r", query.Type, condition, driving: ReferenceEquals(condition, driver)));
+        foreach (var condition in query.Conditions) where.Add(sql.Condition("r", query.Type, condition, driving: ReferenceEquals(condition, driver.Condition)));
 
         var snapshot = query.Cursor?.Snapshot
             ?? await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COALESCE(MAX(rid), 0) FROM resource", transaction: transaction, cancellationToken: cancellationToken));
@@ -87,6 +93,36 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
         var included = query.Includes.Count == 0 ? [] : await IncludeAsync(connection, transaction, query, matches, cancellationToken);
         return new SearchPage(matches.Select(m => m.Stored).ToList(), included.Select(m => m.Stored).ToList(), total, next, previous);
+    }
+
+    /// <summary>
+    /// Where SQLite starts: the best-ranked condition, written as "rid IN (index rows)", or the date window
+    /// of one date parameter when it is narrow and nothing better than a token is given. The driving
+    /// condition (if a single one) is returned so that it is not probed a second time.
+    /// </summary>
+    private static (string? Sql, SearchCondition? Condition) Driver(SqliteSearchSql sql, SearchQuery query)
+    {
+        var best = query.Conditions
+            .Select(c => (Condition: c, Rank: SqliteSearchSql.DriverRank(c)))
+            .Where(c => c.Rank is not null)
+            .OrderBy(c => c.Rank)
+            .FirstOrDefault();
+        var dates = query.Conditions.OfType<ParameterCondition>()
+            .Where(c => c.Parameter.Type == Hl7.Fhir.Model.SearchParamType.Date)
+            .GroupBy(c => c.Parameter.Id)
+            .Select(g => (Parameter: g.First().Parameter, Conditions: (IReadOnlyList<ParameterCondition>)g.ToList(), Window: SqliteSearchSql.DateWindow(g)))
+            .Where(d => d.Window.Lo != long.MinValue || d.Window.Hi != long.MaxValue)
+            .OrderBy(d => d.Window.Hi == long.MaxValue || d.Window.Lo == long.MinValue ? long.MaxValue : d.Window.Hi - d.Window.Lo)
+            .ToList();
+
+        var narrow = dates.FirstOrDefault(d => d.Window.Lo != long.MinValue && d.Window.Hi != long.MaxValue && d.Window.Hi - d.Window.Lo <= SqliteSearchSql.NarrowDateWindow);
+        if (narrow.Parameter is not null && (best.Condition is null || best.Rank > 2))
+            return (sql.DateDriver("r", narrow.Parameter, narrow.Conditions, narrow.Window), null);
+        if (best.Condition is not null)
+            return (null, best.Condition);
+        if (dates.Count > 0)
+            return (sql.DateDriver("r", dates[0].Parameter, dates[0].Conditions, dates[0].Window), null);
+        return (null, null);
     }
 
     /// <summary>Rows strictly after the cursor in the traversal order: (k0 after v0) or (k0 = v0 and k1 after v1) or ...</summary>

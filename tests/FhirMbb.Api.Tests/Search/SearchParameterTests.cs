@@ -22,6 +22,14 @@ public sealed class SearchParameterTests(SearchDataFixture data) : IClassFixture
     [InlineData("Patient?email=anna@example.org", "pat-a")]
     [InlineData("Observation?status=final,preliminary", "obs-1,obs-2,obs-3,obs-4,obs-5")]
     [InlineData("Condition?clinical-status=active", "cond-1")]
+    // token :in / :not-in against the ValueSets the server publishes (terminology/) and the core ones
+    [InlineData("Condition?code:in=https://fhirmbb.org/fhir/ValueSet/mbb-axial-pain-codes", "cond-1,cond-2")]
+    [InlineData("Condition?code:not-in=https://fhirmbb.org/fhir/ValueSet/mbb-axial-pain-codes", "")]
+    [InlineData("Procedure?code:in=https://fhirmbb.org/fhir/ValueSet/mbb-rfa-procedure-codes", "")]
+    [InlineData("Procedure?code:in=https://fhirmbb.org/fhir/ValueSet/mbb-rfa-procedure-codes,https://fhirmbb.org/fhir/ValueSet/mbb-procedure-codes", "proc-1,proc-2")]
+    [InlineData("Observation?code:not-in=https://fhirmbb.org/fhir/ValueSet/mbb-axial-pain-codes&subject=pat-a", "obs-1,obs-2,obs-3")]
+    [InlineData("Condition?clinical-status:in=http://hl7.org/fhir/ValueSet/condition-clinical", "cond-1,cond-2")]
+    [InlineData("Observation?status:not-in=http://hl7.org/fhir/ValueSet/observation-status", "")]
     // string: starts-with, case- and accent-insensitive, :exact, :contains
     [InlineData("Patient?family=muller", "pat-a")]
     [InlineData("Patient?family=MUEL", "pat-b")]
@@ -73,6 +81,13 @@ public sealed class SearchParameterTests(SearchDataFixture data) : IClassFixture
     [InlineData("Observation?value-quantity=gt0|http://unitsofmeasure.org|/min", "obs-4")]
     // uri, _id, _lastUpdated, _tag, _profile
     [InlineData("Condition?_profile=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/StructureDefinition", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/StructureDefinition/", "cond-2")]
+    [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/Structure", "")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition/_history/2", "cond-2")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-condition", "cond-2")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition", "")]
+    [InlineData("Condition?_profile:above=https://fhirmbb.org/fhir/StructureDefinition/mbb-axial-pain-conditionx", "")]
     [InlineData("Condition?_tag=https://fhirmbb.org/fhir/CodeSystem/mbb|imported", "cond-2")]
     [InlineData("Condition?_security:missing=true", "cond-1,cond-2")]
     [InlineData("Patient?_id=pat-a,pat-c", "pat-a,pat-c")]

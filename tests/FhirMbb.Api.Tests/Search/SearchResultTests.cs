@@ -152,6 +152,7 @@ public sealed class SearchResultTests(SearchDataFixture data) : IClassFixture<Se
     [InlineData("/fhir/Observation?value-quantity=abc", "value-quantity")]
     [InlineData("/fhir/Observation?code-value-quantity=x", "not supported")]
     [InlineData("/fhir/Observation?_sort=nope", "nope")]
+    [InlineData("/fhir/Condition?code:in=https://example.org/ValueSet/unknown", "not known")]
     [InlineData("/fhir/Observation?_include=Observation:nope", "nope")]
     public async Task Strict_handling_refuses_unknown_or_malformed_parameters(string url, string mentioned)
     {

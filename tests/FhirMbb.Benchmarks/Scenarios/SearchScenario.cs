@@ -18,9 +18,17 @@ public sealed class SearchScenario : IScenario
         var patientTarget = new Target("p95 <= 20 ms", null);
         var dateTarget = new Target("p95 <= 50 ms (issue 4)", null);
         var rssTarget = new Target("<= 500 MB at 1M", null);
-        var (server, dbPath) = await run.StartApiAsync(Name);
+        // --db: a database loaded by an earlier run (through the server, as below) is reused; its manifest
+        // says how many Observations it holds and the Patient ids the server gave out.
+        var manifestPath = o.SearchDb is null ? null : o.SearchDb + ".manifest";
+        var reused = manifestPath is not null && File.Exists(o.SearchDb) ? ReadManifest(manifestPath, o.Observations) : null;
+        if (o.SearchDb is not null && reused is null)
+            foreach (var f in new[] { o.SearchDb, o.SearchDb + "-wal", o.SearchDb + "-shm", manifestPath! }) File.Delete(f);
+        var (server, dbPath) = await run.StartApiAsync(Name, o.SearchDb, wait: false);
         await using (server)
         {
+            // A kept database may get a new migration (an index over millions of rows) before the server answers.
+            await server.WaitForAsync(run.Client, "/healthz", reused is null ? TimeSpan.FromSeconds(60) : TimeSpan.FromMinutes(30), TimeSpan.FromMilliseconds(200));
             var caps = await ServerCapabilities.FetchAsync(run.Client, server.BaseUrl);
             string[] needed = ["patient", "code", "date"];
             if (!caps.HasSearchParams("Observation", needed))
@@ -35,17 +43,9 @@ public sealed class SearchScenario : IScenario
             }
 
             var patientCount = Math.Max(1, o.Observations / 200);
-            var useTransactions = caps.HasSystemInteraction("transaction");
-            BenchmarkRun.Progress($"{Name}: loading {patientCount:#,0} Patients and {o.Observations:#,0} Observations via {(useTransactions ? "transactions" : "creates")}");
-            var patients = await LoadAsync(run, server, useTransactions, Enumerable.Range(0, patientCount).Select(i => Payloads.Patient($"Search{i}")).ToList(), "Patient");
-            const int chunk = 50_000;
-            for (var from = 0; from < o.Observations; from += chunk)
-            {
-                var n = Math.Min(chunk, o.Observations - from);
-                await LoadAsync(run, server, useTransactions,
-                    Enumerable.Range(from, n).Select(i => Payloads.SearchObservation(i, patients[i % patients.Count])).ToList(), "Observation");
-                BenchmarkRun.Progress($"{Name}: {from + n:#,0} Observations stored");
-            }
+            var patients = reused ?? await LoadAsync(run, server, caps.HasSystemInteraction("transaction"), patientCount);
+            if (reused is not null) BenchmarkRun.Progress($"{Name}: reusing {o.SearchDb} ({o.Observations:#,0} Observations, {patients.Count:#,0} Patients)");
+            else if (manifestPath is not null) await File.WriteAllLinesAsync(manifestPath, [o.Observations.ToString(System.Globalization.CultureInfo.InvariantCulture), .. patients]);
 
             string PatientCode(long n) => $"{server.BaseUrl}/fhir/Observation?patient=Patient/{patients[(int)(n * 7919 % patients.Count)]}&code={PainCode}&_sort=-date&_count=50";
             string CodeDate(long n)
@@ -79,6 +79,30 @@ public sealed class SearchScenario : IScenario
                     rssTarget with { Met = full && rss is { } r ? r <= 500L * 1024 * 1024 : null }, $"{total:#,0} resources stored"),
             ];
         }
+    }
+
+    private async Task<List<string>> LoadAsync(BenchmarkRun run, ServerProcess server, bool useTransactions, int patientCount)
+    {
+        var o = run.Options;
+        BenchmarkRun.Progress($"{Name}: loading {patientCount:#,0} Patients and {o.Observations:#,0} Observations via {(useTransactions ? "transactions" : "creates")}");
+        var patients = await LoadAsync(run, server, useTransactions, Enumerable.Range(0, patientCount).Select(i => Payloads.Patient($"Search{i}")).ToList(), "Patient");
+        const int chunk = 50_000;
+        for (var from = 0; from < o.Observations; from += chunk)
+        {
+            var n = Math.Min(chunk, o.Observations - from);
+            await LoadAsync(run, server, useTransactions,
+                Enumerable.Range(from, n).Select(i => Payloads.SearchObservation(i, patients[i % patients.Count])).ToList(), "Observation");
+            BenchmarkRun.Progress($"{Name}: {from + n:#,0} Observations stored");
+        }
+        return patients;
+    }
+
+    /// <summary>The Patient ids of a kept database, when it was loaded completely with the same Observation count.</summary>
+    private static List<string>? ReadManifest(string path, int observations)
+    {
+        if (!File.Exists(path)) return null;
+        var lines = File.ReadAllLines(path);
+        return lines.Length > 1 && lines[0] == observations.ToString(System.Globalization.CultureInfo.InvariantCulture) ? lines[1..].ToList() : null;
     }
 
     private static async Task<List<string>> LoadAsync(BenchmarkRun run, ServerProcess server, bool useTransactions, List<string> resources, string type)

@@ -32,6 +32,31 @@ public sealed class SearchQueryParserTests
     }
 
     [Fact]
+    public void Uri_above_lists_the_value_and_every_uri_above_it_up_to_the_host()
+    {
+        var condition = Assert.IsType<ParameterCondition>(Assert.Single(Parse("Condition", ("_profile:above", "http://a.org/fhir/StructureDefinition/x")).Query.Conditions));
+        Assert.Equal(
+            ["http://a.org/fhir/StructureDefinition/x", "http://a.org/fhir/StructureDefinition/x/", "http://a.org/fhir/StructureDefinition", "http://a.org/fhir/StructureDefinition/",
+             "http://a.org/fhir", "http://a.org/fhir/", "http://a.org", "http://a.org/"],
+            condition.AnyOf.Cast<UriValue>().Select(u => u.Value).ToArray());
+    }
+
+    [Fact]
+    public void Token_in_takes_the_codes_of_the_value_set_and_not_in_negates_them()
+    {
+        var codes = new ValueSetExpansion([new TokenValue("http://s", true, "1"), new TokenValue("http://s", true, "2")], null);
+        var expansions = new Dictionary<string, ValueSetExpansion> { ["http://vs/a"] = codes, ["http://vs/empty"] = new([], null), ["http://vs/big"] = new([], "too many codes") };
+        ParsedSearch ParseIn(string key, string url) =>
+            Parser.Parse("Condition", [new KeyValuePair<string, string>(key, url)], new SearchLimits(), valueSets: expansions);
+
+        Assert.Equal(codes.Codes, Assert.IsType<ParameterCondition>(Assert.Single(ParseIn("code:in", "http://vs/a").Query.Conditions)).AnyOf);
+        Assert.Equal(codes.Codes, Assert.IsType<NotCondition>(Assert.Single(ParseIn("code:not-in", "http://vs/a").Query.Conditions)).Inner.AnyOf);
+        Assert.Empty(Assert.IsType<IdCondition>(Assert.Single(ParseIn("code:in", "http://vs/empty").Query.Conditions)).Ids);
+        Assert.Contains("too many codes", Assert.Single(ParseIn("code:in", "http://vs/big").Issues));
+        Assert.Contains("not known", Assert.Single(ParseIn("code:in", "http://vs/unknown").Issues));
+    }
+
+    [Fact]
     public void Number_precision_follows_the_written_digits()
     {
         var condition = Assert.IsType<ParameterCondition>(Assert.Single(Parse("Observation", ("value-quantity", "100.0|http://unitsofmeasure.org|mg")).Query.Conditions));

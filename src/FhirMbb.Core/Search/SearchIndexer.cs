@@ -19,7 +19,7 @@ public sealed class SearchIndexer
             var paths = new List<(SearchParameterDefinition, ElementPath)>();
             foreach (var parameter in registry.ForType(type).ToList())
             {
-                if (!parameter.IsSupported) continue;
+                if (!parameter.IsSupported || parameter.Type == SearchParamType.Composite) continue;
                 var path = ElementPath.Create(type, parameter.Expression, out var reason);
                 if (path is null)
                 {

@@ -5,6 +5,7 @@ namespace FhirMbb.Core.Search;
 /// <summary>
 /// One search parameter of one resource type, as the server understands it. <see cref="Id"/> is the
 /// number stored in the index tables; it is derived from the code so it is stable across restarts.
+/// A composite parameter has no index rows of its own: <see cref="Components"/> are the parameters its parts search.
 /// </summary>
 public sealed record SearchParameterDefinition(
     string ResourceType,
@@ -13,7 +14,8 @@ public sealed record SearchParameterDefinition(
     SearchParamType Type,
     string Expression,
     IReadOnlyList<string> Targets,
-    string? UnsupportedReason)
+    string? UnsupportedReason,
+    IReadOnlyList<SearchParameterDefinition>? Components = null)
 {
     public int Id { get; } = StableId(Code);
 

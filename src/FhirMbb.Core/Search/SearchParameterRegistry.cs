@@ -40,6 +40,23 @@ public sealed class SearchParameterRegistry
             Add(new SearchParameterDefinition(sp.Resource, sp.Code, sp.Url ?? "", sp.Type, sp.Expression ?? "", targets, reason));
         }
 
+        // Composites over the resource itself (Observation code-value-quantity: the code and the value of one
+        // Observation) are searched as their parts together. Those over a repeating element (component-*,
+        // combo-*) need both parts from the same element, which the index does not record: they stay unsupported.
+        foreach (var sp in ModelInfo.SearchParameters)
+        {
+            if (sp.Type != SearchParamType.Composite || sp.Resource is null || sp.Code is null) continue;
+            if (!_byType.TryGetValue(sp.Resource, out var byCode)) continue;
+            if (sp.Expression != sp.Resource)
+            {
+                byCode[sp.Code] = byCode[sp.Code] with { UnsupportedReason = "composite parameters over a repeating element need both parts from one element, which the index does not keep" };
+                continue;
+            }
+            var parts = (sp.Component ?? []).Select(c => byCode.Values.FirstOrDefault(p => p.Url == c.Definition && p.IsSupported)).ToList();
+            if (parts.Count >= 2 && parts.All(p => p is not null && p.Type != SearchParamType.Composite))
+                byCode[sp.Code] = byCode[sp.Code] with { UnsupportedReason = null, Components = parts! };
+        }
+
         foreach (var parameter in custom ?? []) AddCustom(parameter);
     }
 

@@ -22,6 +22,9 @@ public sealed record MissingCondition(SearchParameterDefinition Parameter, bool 
 /// <summary>:not — resources with no value matching the inner condition, including those with no value at all.</summary>
 public sealed record NotCondition(ParameterCondition Inner) : SearchCondition;
 
+/// <summary>A composite parameter: some alternative (commas OR) whose conditions all hold.</summary>
+public sealed record AnyOfCondition(IReadOnlyList<IReadOnlyList<SearchCondition>> Alternatives) : SearchCondition;
+
 public sealed record IdCondition(IReadOnlyList<string> Ids) : SearchCondition;
 
 /// <summary>subject:Patient.name=x — the reference points to a resource of one of the target types meeting the inner condition.</summary>

@@ -142,6 +142,8 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
         if (code == "_id" && modifier is null) return new IdCondition(SplitValues(value));
         var parameter = Require(type, code);
 
+        if (modifier == "missing" && parameter.Type == SearchParamType.Composite)
+            throw new SearchParameterException($"'{key}': :missing is not supported for composite parameters; use it on one of the parts");
         if (modifier == "missing")
         {
             return value switch
@@ -194,9 +196,33 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 if (modifier is null || ResourceTypes.IsWritable(modifier) || parameter.Targets.Contains(modifier))
                     return new ParameterCondition(parameter, values.Select(v => ParseReference(key, v, modifier)).ToList());
                 break;
+            case SearchParamType.Composite:
+                if (modifier is null) return new AnyOfCondition(values.Select(v => ParseComposite(key, parameter, v)).ToList());
+                break;
         }
         throw new SearchParameterException($"'{key}': modifier ':{modifier}' is not supported for {parameter.Type.ToString().ToLowerInvariant()} parameters");
     }
+
+    /// <summary>One value of a composite: its parts separated by '$', each searched as its component parameter.</summary>
+    private static IReadOnlyList<SearchCondition> ParseComposite(string key, SearchParameterDefinition parameter, string value)
+    {
+        var components = parameter.Components!;
+        var parts = SplitUnescaped(value, '$');
+        if (parts.Count != components.Count || parts.Any(p => p.Length == 0))
+            throw new SearchParameterException($"'{key}' takes {components.Count} parts separated by '$' ({string.Join("$", components.Select(c => c.Code))}), not '{value}'");
+        return components.Select((component, i) => (SearchCondition)new ParameterCondition(component, [ParseComponent(key, component, parts[i])])).ToList();
+    }
+
+    private static SearchValue ParseComponent(string key, SearchParameterDefinition component, string part) => component.Type switch
+    {
+        SearchParamType.Token => ParseToken(part),
+        SearchParamType.Quantity => ParseQuantity(key, part),
+        SearchParamType.Date => ParseDate(key, part),
+        SearchParamType.Number => ParseNumber(key, part),
+        SearchParamType.String => new StringValue(TextNormalizer.Normalize(Unescape(part)), StringMatch.StartsWith),
+        SearchParamType.Uri => new UriValue(Unescape(part), false),
+        _ => throw new SearchParameterException($"'{key}': a {component.Type.ToString().ToLowerInvariant()} part is not supported in composites"),
+    };
 
     /// <summary>The ValueSet URLs that token :in and :not-in parameters name, to be expanded before parsing.</summary>
     public static IEnumerable<string> ValueSetUrls(IEnumerable<KeyValuePair<string, string>> parameters) =>
@@ -308,6 +334,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 continue;
             }
             var parameter = Require(type, code);
+            if (parameter.Type == SearchParamType.Composite) throw new SearchParameterException($"_sort: '{code}' is a composite parameter and cannot be sorted on");
             yield return new SearchSort(parameter, descending);
         }
     }

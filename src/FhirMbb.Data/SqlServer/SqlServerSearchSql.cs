@@ -45,6 +45,7 @@ public sealed class SqlServerSearchSql(string? baseUrl)
         IdCondition id => $"{alias}.id IN {BindList(id.Ids)}",
         ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
         NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
+        AnyOfCondition any => "(" + string.Join(" OR ", any.Alternatives.Select(all => "(" + string.Join(" AND ", all.Select(c => Condition(alias, aliasType, c))) + ")")) + ")",
         MissingCondition { Parameter.Code: "_id" } m => m.Missing ? "1 = 0" : "1 = 1",
         MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(alias, m.Parameter, [])})",
         ChainCondition chain => Chain(alias, chain),

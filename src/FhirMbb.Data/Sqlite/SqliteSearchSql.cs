@@ -36,6 +36,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         ParameterCondition p when driving => $"{alias}.rid IN ({Subquery(p)})",
         ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
         NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
+        AnyOfCondition any => "(" + string.Join(" OR ", any.Alternatives.Select(all => "(" + string.Join(" AND ", all.Select(c => Condition(alias, aliasType, c, driving: false))) + ")")) + ")",
         MissingCondition { Parameter.Code: "_id" } m => m.Missing ? "0" : "1",
         MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(alias, m.Parameter, [])})",
         ChainCondition chain =>

@@ -96,6 +96,13 @@ public sealed class SearchParameterTests(SearchDataFixture data) : IClassFixture
     // custom SearchParameter on an MBB extension, loaded at start-up
     [InlineData("Procedure?target-joint=L4-L5", "proc-1")]
     [InlineData("Procedure?target-joint=https://fhirmbb.org/fhir/CodeSystem/spinal-facet-joint|C2-C3", "proc-2")]
+    // composite over the resource itself: both parts on one Observation; commas OR whole pairs
+    [InlineData("Observation?code-value-quantity=http://loinc.org|8867-4$gt100", "obs-4")]
+    [InlineData("Observation?code-value-quantity=72514-3$lt2", "obs-3")]
+    [InlineData("Observation?code-value-quantity=72514-3$gt100", "")]
+    [InlineData("Observation?code-value-quantity=8867-4$lt2,72514-3$le2", "obs-2,obs-3")]
+    [InlineData("Observation?code-value-quantity=72514-3$2|http://unitsofmeasure.org|{score}", "obs-2")]
+    [InlineData("Patient?_has:Observation:patient:code-value-quantity=8867-4$ge105", "pat-b")]
     // OR within a parameter, AND across repeats
     [InlineData("Observation?code=72514-3,8867-4&subject=pat-b", "obs-4")]
     [InlineData("Observation?code=72514-3&date=2026-11-01T15:00:00Z", "obs-3")]

@@ -150,7 +150,12 @@ public sealed class SearchResultTests(SearchDataFixture data) : IClassFixture<Se
     [InlineData("/fhir/Patient?birthdate=notadate", "birthdate")]
     [InlineData("/fhir/Patient?family:below=x", "below")]
     [InlineData("/fhir/Observation?value-quantity=abc", "value-quantity")]
-    [InlineData("/fhir/Observation?code-value-quantity=x", "not supported")]
+    [InlineData("/fhir/Observation?code-value-quantity=x", "2 parts")]
+    [InlineData("/fhir/Observation?code-value-quantity=72514-3$lt2$3", "2 parts")]
+    [InlineData("/fhir/Observation?code-value-quantity=72514-3$abc", "code-value-quantity")]
+    [InlineData("/fhir/Observation?component-code-value-quantity=x$1", "not supported")]
+    [InlineData("/fhir/Observation?_sort=code-value-quantity", "composite")]
+    [InlineData("/fhir/Observation?code-value-quantity:missing=true", "composite")]
     [InlineData("/fhir/Observation?_sort=nope", "nope")]
     [InlineData("/fhir/Condition?code:in=https://example.org/ValueSet/unknown", "not known")]
     [InlineData("/fhir/Observation?_include=Observation:nope", "nope")]
@@ -210,8 +215,9 @@ public sealed class SearchResultTests(SearchDataFixture data) : IClassFixture<Se
         Assert.Contains(observation.Interaction, i => i.Code == CapabilityStatement.TypeRestfulInteraction.SearchType);
         Assert.Contains(observation.SearchParam, p => p.Name == "code" && p.Type == SearchParamType.Token);
         Assert.Contains(observation.SearchParam, p => p.Name == "_lastUpdated");
-        Assert.DoesNotContain(observation.SearchParam, p => p.Name == "code-value-quantity");
-        Assert.Contains("code-value-quantity", observation.Documentation);
+        Assert.Contains(observation.SearchParam, p => p.Name == "code-value-quantity" && p.Type == SearchParamType.Composite);
+        Assert.DoesNotContain(observation.SearchParam, p => p.Name == "component-code-value-quantity");
+        Assert.Contains("component-code-value-quantity", observation.Documentation);
         Assert.Contains("Observation:subject", observation.SearchInclude);
         var procedure = statement.Rest[0].Resource.Single(r => r.Type == "Procedure");
         Assert.Contains("Observation:part-of", procedure.SearchRevInclude);

@@ -149,10 +149,15 @@ public sealed class SearchIndexerTests
     }
 
     [Fact]
-    public void Composite_parameters_are_listed_as_unsupported()
+    public void Composites_over_the_resource_are_searched_by_their_parts_and_those_over_components_are_unsupported()
     {
         Assert.True(Registry.TryGet("Observation", "code-value-quantity", out var composite));
-        Assert.False(composite.IsSupported);
-        Assert.Contains("composite", composite.UnsupportedReason);
+        Assert.True(composite.IsSupported);
+        Assert.Equal(["code", "value-quantity"], composite.Components!.Select(c => c.Code));
+        Assert.True(Registry.TryGet("Observation", "component-code-value-quantity", out var component));
+        Assert.False(component.IsSupported);
+        Assert.Contains("composite", component.UnsupportedReason);
+        Assert.True(Registry.TryGet("Observation", "combo-code-value-quantity", out var combo));
+        Assert.False(combo.IsSupported);
     }
 }

@@ -46,6 +46,7 @@ public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
             foreach (var parameter in SearchClinic.Registry.ForType(type).Where(p => p.IsSupported).OrderBy(p => p.Code, StringComparer.Ordinal))
             {
                 foreach (var (modifier, value) in ValuesFor(parameter)) corpus.Add($"{type}?{parameter.Code}{modifier}={Uri.EscapeDataString(value)}");
+                if (parameter.Type == SearchParamType.Composite) continue; // no :missing or sort on composites
                 corpus.Add($"{type}?{parameter.Code}:missing=true");
                 corpus.Add($"{type}?{parameter.Code}:missing=false");
                 corpus.Add($"{type}?_sort={parameter.Code}");
@@ -86,6 +87,11 @@ public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
                 var target = parameter.Targets.FirstOrDefault(ResourceTypes.IsWritable);
                 if (target is not null) forms.Add(($":{target}", "x1"));
                 return forms;
+            case SearchParamType.Composite:
+                var pairs = parameter.Components!.Select(c => ValuesFor(c).Where(v => v.Modifier == "" && !v.Value.Contains(',')).Select(v => v.Value).ToList()).ToList();
+                var first = string.Join("$", pairs.Select(values => values.First().Replace("$", "\\$")));
+                var last = string.Join("$", pairs.Select(values => values.Last().Replace("$", "\\$")));
+                return [("", first), ("", first + "," + last)];
             default:
                 return [];
         }
@@ -110,7 +116,7 @@ public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
     }
 
     private static IEnumerable<SearchParameterDefinition> OnePerType(string type) =>
-        SearchClinic.Registry.ForType(type).Where(p => p.IsSupported && p.Code != "_id")
+        SearchClinic.Registry.ForType(type).Where(p => p.IsSupported && p.Code != "_id" && p.Type != SearchParamType.Composite)
             .OrderBy(p => p.Code, StringComparer.Ordinal).GroupBy(p => p.Type).Select(g => g.First());
 
     private static SearchQuery Parse(string text) => SearchClinic.Query(text);
@@ -264,6 +270,7 @@ public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
                 case NotCondition n: Walk(n.Inner); break;
                 case ChainCondition c: Walk(c.Inner); break;
                 case HasCondition h: Walk(h.Inner); break;
+                case AnyOfCondition a: foreach (var c in a.Alternatives.SelectMany(all => all)) Walk(c); break;
             }
         }
         var queries = CorpusText.Select(Parse).ToList();
@@ -275,7 +282,7 @@ public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
         var prefixes = Enum.GetNames<SearchPrefix>();
         var expected = new List<string>
         {
-            nameof(ParameterCondition), nameof(MissingCondition), nameof(NotCondition), nameof(IdCondition), nameof(ChainCondition), nameof(HasCondition),
+            nameof(ParameterCondition), nameof(MissingCondition), nameof(NotCondition), nameof(IdCondition), nameof(ChainCondition), nameof(HasCondition), nameof(AnyOfCondition),
             "Token:code", "Token:system|code", "Token:|code", "Token:system|", nameof(TokenTextValue),
             "String:StartsWith", "String:Exact", "String:Contains",
             "Reference:id", "Reference:Type/id", "Reference:url", nameof(ReferenceIdentifierValue) + ":system", nameof(ReferenceIdentifierValue) + ":value",

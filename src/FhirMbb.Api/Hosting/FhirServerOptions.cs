@@ -15,6 +15,9 @@ public sealed class FhirServerOptions
 
     /// <summary>Most entries a batch or transaction may carry; more gets 400.</summary>
     public int MaxBundleEntries { get; set; } = 10_000;
+
+    /// <summary>Memory for the XML renderings of stored versions served to XML clients (0 turns the cache off).</summary>
+    public long XmlCacheBytes { get; set; } = 32 * 1024 * 1024;
 }
 
 /// <summary>Settings under the "Storage" section.</summary>

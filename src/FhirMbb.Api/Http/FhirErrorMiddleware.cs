@@ -6,9 +6,9 @@ namespace FhirMbb.Api.Http;
 
 /// <summary>
 /// The one place where failures become OperationOutcomes, and where every request gets a correlation
-/// id and a structured log line (method, path, status, duration, correlation id).
+/// id and a structured log line (method, path, status, duration, correlation id; written by <see cref="RequestLog"/>).
 /// </summary>
-public sealed partial class FhirErrorMiddleware(RequestDelegate next, ILogger<FhirErrorMiddleware> logger, FhirResponses responses)
+public sealed partial class FhirErrorMiddleware(RequestDelegate next, ILogger<FhirErrorMiddleware> logger, FhirResponses responses, RequestLog requestLog)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -42,7 +42,7 @@ public sealed partial class FhirErrorMiddleware(RequestDelegate next, ILogger<Fh
         }
         finally
         {
-            LogRequest(logger, context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,
+            requestLog.Add(context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds, correlationId);
         }
     }
@@ -86,9 +86,6 @@ public sealed partial class FhirErrorMiddleware(RequestDelegate next, ILogger<Fh
         context.TraceIdentifier = id;
         return id;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "HTTP {Method} {Path} -> {Status} in {DurationMs:0.0} ms [{CorrelationId}]")]
-    private static partial void LogRequest(ILogger logger, string method, string path, int status, double durationMs, string correlationId);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled failure [{CorrelationId}]")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string correlationId);

@@ -22,6 +22,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     // Bounds one transaction's size, so a burst cannot hold the write lock (and readers' WAL growth) unboundedly.
     private const int MaxGroup = 256;
     private readonly SqliteIndexWriter _indexWriter;
+    private readonly SqliteReaderPool _readers;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -41,6 +42,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "sqlite-writer" };
         _writerThread.Start();
         _indexWriter = new SqliteIndexWriter(_writer);
+        _readers = new SqliteReaderPool(_connectionString);
     }
 
     /// <summary>The connection string readers use; the search store opens its connections with it.</summary>
@@ -59,22 +61,32 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
         + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
 
-    public async Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default)
+    public Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.type = @type AND r.id = @id",
-            new { type, id }, cancellationToken: cancellationToken));
-        return row?.ToStored();
+        cancellationToken.ThrowIfCancellationRequested();
+        var session = _readers.Rent();
+        try
+        {
+            return Task.FromResult(session.ReadCurrent(type, id));
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
     }
 
-    public async Task<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken cancellationToken = default)
+    public Task<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM resource_version v WHERE v.type = @type AND v.id = @id AND v.version = @version",
-            new { type, id, version }, cancellationToken: cancellationToken));
-        return row?.ToStored();
+        cancellationToken.ThrowIfCancellationRequested();
+        var session = _readers.Rent();
+        try
+        {
+            return Task.FromResult(session.ReadVersion(type, id, version));
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
     }
 
     /// <summary>
@@ -302,13 +314,18 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         return new HistoryPage(rows, next);
     }
 
-    public async Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        var rows = await connection.QueryAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.patient_id = @patientId AND r.type = @type AND r.deleted = 0",
-            new { type, patientId }, cancellationToken: cancellationToken));
-        return rows.Select(r => r.ToStored()).ToList();
+        cancellationToken.ThrowIfCancellationRequested();
+        var session = _readers.Rent();
+        try
+        {
+            return Task.FromResult(session.ListForPatient(type, patientId));
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
     }
 
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default)
@@ -337,6 +354,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _queue.CompleteAdding();
         if (_writerThread.IsAlive && Thread.CurrentThread != _writerThread) _writerThread.Join();
         _queue.Dispose();
+        _readers.Dispose();
         _statements.Dispose();
         _writer.Dispose();
     }

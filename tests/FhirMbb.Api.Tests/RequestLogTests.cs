@@ -65,6 +65,19 @@ public sealed class RequestLogTests(RequestLogTests.LogCapturingFactory factory)
         }
     }
 
+    [Fact]
+    public async Task Requests_without_a_correlation_id_each_get_a_distinct_32_hex_digit_one_that_is_logged()
+    {
+        var client = factory.CreateClient();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.GetAsync("/fhir/Patient/no-id-given")));
+
+        var ids = responses.Select(r => r.Headers.GetValues("X-Correlation-Id").Single()).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Single(await LoggedAsync(ids[^1]));
+    }
+
     // The line is written by a background loop shortly after the response; wait for it rather than race it.
     private async Task<List<Dictionary<string, object?>>> LoggedAsync(string correlationId)
     {

@@ -35,7 +35,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _connectionString = builder.ToString();
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
-        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+        using (var pragmas = _writer.CreateCommand())
+        {
+            pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+            pragmas.ExecuteNonQuery();
+        }
         SqliteSchema.Migrate(_writer);
         _statements = new WriterStatements(_writer);
         // A dedicated thread: commits block on fsync, which must not tie up the thread pool.

@@ -41,11 +41,54 @@ public sealed class RequestLogTests(RequestLogTests.LogCapturingFactory factory)
         var client = factory.CreateClient();
         await client.SendAsync(FhirTest.Request(HttpMethod.Get, "/fhir/Patient/nobody", null, ("X-Correlation-Id", "log-check-1")));
 
-        var entry = factory.Entries.Select(e => e.State.ToDictionary(kv => kv.Key, kv => kv.Value))
-            .Single(fields => fields.TryGetValue("CorrelationId", out var id) && (string?)id == "log-check-1");
+        var entry = (await LoggedAsync("log-check-1")).Single();
         Assert.Equal("GET", entry["Method"]);
         Assert.Equal("/fhir/Patient/nobody", entry["Path"]);
         Assert.Equal(404, entry["Status"]);
         Assert.IsType<double>(entry["DurationMs"]);
+    }
+
+    [Fact]
+    public async Task Every_one_of_many_concurrent_requests_gets_its_own_log_line()
+    {
+        var client = factory.CreateClient();
+        var ids = Enumerable.Range(0, 64).Select(i => $"log-burst-{i}").ToList();
+
+        var responses = await Task.WhenAll(ids.Select(id =>
+            client.SendAsync(FhirTest.Request(HttpMethod.Get, $"/fhir/Patient/{id}", null, ("X-Correlation-Id", id)))));
+
+        Assert.All(responses, r => Assert.Equal(System.Net.HttpStatusCode.NotFound, r.StatusCode));
+        foreach (var id in ids)
+        {
+            var entry = (await LoggedAsync(id)).Single();
+            Assert.Equal($"/fhir/Patient/{id}", entry["Path"]);
+        }
+    }
+
+    [Fact]
+    public async Task Requests_without_a_correlation_id_each_get_a_distinct_32_hex_digit_one_that_is_logged()
+    {
+        var client = factory.CreateClient();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => client.GetAsync("/fhir/Patient/no-id-given")));
+
+        var ids = responses.Select(r => r.Headers.GetValues("X-Correlation-Id").Single()).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Single(await LoggedAsync(ids[^1]));
+    }
+
+    // The line is written by a background loop shortly after the response; wait for it rather than race it.
+    private async Task<List<Dictionary<string, object?>>> LoggedAsync(string correlationId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var found = factory.Entries.Select(e => e.State.ToDictionary(kv => kv.Key, kv => kv.Value))
+                .Where(fields => fields.TryGetValue("CorrelationId", out var id) && (string?)id == correlationId)
+                .ToList();
+            if (found.Count > 0 || DateTime.UtcNow > deadline) return found;
+            await Task.Delay(20);
+        }
     }
 }

@@ -33,6 +33,8 @@ public static class FhirMbbHosting
         services.AddSingleton<ResourceService>();
         services.AddSingleton<FhirRequestReader>();
         services.AddSingleton<FhirResponses>();
+        services.AddSingleton<RequestLog>();
+        services.AddHostedService(sp => sp.GetRequiredService<RequestLog>());
         services.AddSingleton<BundleWriter>();
         services.AddSingleton(sp => new BundleService(
             sp.GetRequiredService<ResourceService>(), sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<TimeProvider>(),
@@ -56,10 +58,14 @@ public static class FhirMbbHosting
 
     public static WebApplication UseFhirMbb(this WebApplication app)
     {
-        // Open the database and apply migrations now, so a broken database stops start-up, not the first request.
+        // Open the database and apply migrations now, so a broken database stops start-up, not the first request;
+        // likewise every published conformance file (a broken one stops start-up, naming the file) and the search
+        // parameters. The three are independent, so they load side by side: start-up is mostly this.
+        var conformance = Task.Run(() => app.Services.GetRequiredService<ConformanceResources>());
+        var search = Task.Run(() => app.Services.GetRequiredService<FhirMbb.Core.Search.SearchIndexer>());
         _ = app.Services.GetRequiredService<IResourceStore>();
-        // Likewise every published conformance file: a broken one stops start-up, naming the file.
-        _ = app.Services.GetRequiredService<ConformanceResources>();
+        conformance.GetAwaiter().GetResult();
+        search.GetAwaiter().GetResult();
         app.UseFhirSearch();
 
         app.UseMiddleware<FhirErrorMiddleware>();

@@ -18,6 +18,9 @@ public sealed class FhirServerOptions
 
     /// <summary>Most resources one conditional delete (DELETE Type?criteria&amp;_count=n) may remove; more matches get 412.</summary>
     public int MaxConditionalDeletes { get; set; } = 10;
+
+    /// <summary>Memory for the XML renderings of stored versions served to XML clients (0 turns the cache off).</summary>
+    public long XmlCacheBytes { get; set; } = 32 * 1024 * 1024;
 }
 
 /// <summary>Settings under the "Storage" section.</summary>

@@ -1,17 +1,28 @@
 using System.Globalization;
 using System.Text.Json;
+using FhirMbb.Api.Hosting;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using Hl7.Fhir.Model;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 
 namespace FhirMbb.Api.Http;
 
 /// <summary>
 /// Writes resources to the response in the negotiated format. Stored JSON goes out as stored, byte for
-/// byte; only XML (or _pretty) needs work.
+/// byte; only XML (or _pretty) needs work, and the XML of a stored version is kept in a bounded cache:
+/// a version never changes, and converting it costs a parse and a serialization through the object model.
 /// </summary>
-public sealed class FhirResponses(FhirSerialization serialization)
+public sealed class FhirResponses(FhirSerialization serialization, IOptions<FhirServerOptions> options)
 {
+    private readonly MemoryCache? _xml = options.Value.XmlCacheBytes > 0
+        ? new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.XmlCacheBytes })
+        : null;
+
+    // The row sequence is unique per stored version; type, id and version make the key readable and certain.
+    private readonly record struct VersionKey(string Type, string Id, int Version, long Sequence);
+
     public static string ETag(int version) => $"W/\"{version}\"";
 
     public static string LastModified(DateTimeOffset t) => t.ToString("R", CultureInfo.InvariantCulture);
@@ -27,7 +38,21 @@ public sealed class FhirResponses(FhirSerialization serialization)
     public async Task WriteStoredAsync(HttpContext context, StoredResource stored, int status = StatusCodes.Status200OK)
     {
         SetVersionHeaders(context.Response, stored);
+        if (_xml is { } cache && FhirNegotiation.ResponseFormat(context) == FhirFormat.Xml && !FhirNegotiation.IsPretty(context.Request))
+        {
+            await WriteBytesAsync(context, StoredXml(cache, stored), FhirFormat.Xml, status);
+            return;
+        }
         await WriteJsonBytesAsync(context, stored.Json, status);
+    }
+
+    private byte[] StoredXml(MemoryCache cache, StoredResource stored)
+    {
+        var key = new VersionKey(stored.Type, stored.Id, stored.Version, stored.Sequence);
+        if (cache.TryGetValue(key, out byte[]? cached) && cached is not null) return cached;
+        var xml = serialization.ToXmlBytes(serialization.ParseStored(stored.Json.Span));
+        cache.Set(key, xml, new MemoryCacheEntryOptions { Size = xml.Length + 64 });
+        return xml;
     }
 
     /// <summary>Sends a resource already serialized as compact JSON.</summary>
@@ -37,7 +62,8 @@ public sealed class FhirResponses(FhirSerialization serialization)
         var pretty = FhirNegotiation.IsPretty(context.Request);
         ReadOnlyMemory<byte> body = format switch
         {
-            FhirFormat.Xml => serialization.JsonToXml(json.Span, pretty),
+            // Only JSON this server produced or published comes here: read back without re-checking it.
+            FhirFormat.Xml => serialization.ToXmlBytes(serialization.ParseStored(json.Span), pretty),
             _ when pretty => Indent(json),
             _ => json,
         };

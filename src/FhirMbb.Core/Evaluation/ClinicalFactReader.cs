@@ -126,6 +126,9 @@ public sealed class ClinicalFactReader
         return new PainScore(o.Id ?? "", at, value, phase, partOf);
     }
 
+    /// <summary>The facts of a pain score that counts; null for any other Observation.</summary>
+    public static PainScore? UsablePainScore(Observation o) => IsPainScore(o) && IsUsablePainScore(o) ? ReadPainScore(o) : null;
+
     /// <summary>Whether a pain score counts: entered-in-error, cancelled and preliminary ones do not.</summary>
     public static bool IsUsablePainScore(Observation o) =>
         o.Status is ObservationStatus.Final or ObservationStatus.Amended or ObservationStatus.Corrected;
@@ -166,9 +169,11 @@ public sealed class ClinicalFactReader
     }
 
     /// <summary>The logical id from a relative, absolute or versioned reference to the given type.</summary>
-    public static string? IdOf(ResourceReference? reference, string resourceType)
+    public static string? IdOf(ResourceReference? reference, string resourceType) => IdOf(reference?.Reference, resourceType);
+
+    /// <summary>The same, from the reference's text.</summary>
+    public static string? IdOf(string? text, string resourceType)
     {
-        var text = reference?.Reference;
         if (string.IsNullOrWhiteSpace(text))
             return null;
         var segments = text.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -191,6 +196,9 @@ public sealed class ClinicalFactReader
         PrimitiveType primitive => primitive.ToString(),
         _ => null,
     };
+
+    /// <summary>A FHIR dateTime as JSON carries it, read as <see cref="ToInstant(FhirDateTime?)"/> does.</summary>
+    internal static DateTimeOffset? ToInstant(string? value) => value is null ? null : ToInstant(new FhirDateTime(value));
 
     // Dates without a zone are read as UTC; partial dates (year only) are rejected as unusable.
     private static DateTimeOffset? ToInstant(FhirDateTime? value)

@@ -9,8 +9,11 @@ public interface IBlockEvidenceSource
 
     Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken);
 
-    /// <summary>The patient's pain-score Observations (LOINC 72514-3).</summary>
-    Task<IReadOnlyList<Observation>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken);
+    /// <summary>
+    /// The facts of the patient's pain scores (LOINC 72514-3) that count (final, amended, corrected), as
+    /// <see cref="ClinicalFactReader.UsablePainScore"/> reads them; a store may read them without the object model.
+    /// </summary>
+    Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken);
 
@@ -86,10 +89,7 @@ public sealed class EvaluateBlockService(
             .Where(p => p.Id != index.Id && ClinicalFactReader.IsMedialBranchBlock(p))
             .Select(ClinicalFactReader.ReadBlock)
             .ToList();
-        var scores = (await source.GetPatientPainScoresAsync(patientId, cancellationToken))
-            .Where(o => ClinicalFactReader.IsPainScore(o) && ClinicalFactReader.IsUsablePainScore(o))
-            .Select(ClinicalFactReader.ReadPainScore)
-            .ToList();
+        var scores = (await source.GetPatientPainScoresAsync(patientId, cancellationToken)).ToList();
         var conditions = (await source.GetPatientConditionsAsync(patientId, cancellationToken)).ToList();
 
         var indications = new List<PainCondition>();

@@ -22,10 +22,20 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     public async Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
         Parse<Condition>(await store.ListForPatientAsync("Condition", patientId, cancellationToken));
 
-    public async Task<IReadOnlyList<Observation>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken)
+    /// <summary>Read from the stored JSON directly (<see cref="PainScoreJson"/>); the object model only for shapes it leaves to Firely.</summary>
+    public async Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken)
     {
         var observations = await store.ListForPatientAsync("Observation", patientId, cancellationToken);
-        return Parse<Observation>(observations.Where(o => o.Json.Span.IndexOf(PainScoreCode) >= 0));
+        var scores = new List<PainScore>(observations.Count);
+        foreach (var stored in observations)
+        {
+            var json = stored.Json.Span;
+            if (json.IndexOf(PainScoreCode) < 0) continue;
+            var reading = PainScoreJson.Read(json);
+            var score = reading.NeedsObjectModel ? ClinicalFactReader.UsablePainScore((Observation)serialization.ParseStored(json)) : reading.Score;
+            if (score is not null) scores.Add(score);
+        }
+        return scores;
     }
 
     private async Task<T?> ReadCurrentAsync<T>(string type, string id, CancellationToken cancellationToken) where T : Resource

@@ -23,6 +23,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     private const int MaxGroup = 256;
     private readonly SqliteIndexWriter _indexWriter;
     private readonly SqliteConditionalKeys _conditionalKeys;
+    private readonly SqliteReaderPool _readers;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -35,7 +36,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _connectionString = builder.ToString();
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
-        _writer.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+        using (var pragmas = _writer.CreateCommand())
+        {
+            pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;";
+            pragmas.ExecuteNonQuery();
+        }
         SqliteSchema.Migrate(_writer);
         _statements = new WriterStatements(_writer);
         // A dedicated thread: commits block on fsync, which must not tie up the thread pool.
@@ -43,6 +48,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writerThread.Start();
         _indexWriter = new SqliteIndexWriter(_writer);
         _conditionalKeys = new SqliteConditionalKeys(_writer);
+        _readers = new SqliteReaderPool(_connectionString);
     }
 
     /// <summary>The connection string readers use; the search store opens its connections with it.</summary>
@@ -61,22 +67,32 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
         + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
 
-    public async Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default)
+    public Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.type = @type AND r.id = @id",
-            new { type, id }, cancellationToken: cancellationToken));
-        return row?.ToStored();
+        cancellationToken.ThrowIfCancellationRequested();
+        var session = _readers.Rent();
+        try
+        {
+            return Task.FromResult(session.ReadCurrent(type, id));
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
     }
 
-    public async Task<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken cancellationToken = default)
+    public Task<StoredResource?> ReadVersionAsync(string type, string id, int version, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM resource_version v WHERE v.type = @type AND v.id = @id AND v.version = @version",
-            new { type, id, version }, cancellationToken: cancellationToken));
-        return row?.ToStored();
+        cancellationToken.ThrowIfCancellationRequested();
+        var session = _readers.Rent();
+        try
+        {
+            return Task.FromResult(session.ReadVersion(type, id, version));
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
     }
 
     /// <summary>
@@ -305,13 +321,18 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         return new HistoryPage(rows, next);
     }
 
-    public async Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken);
-        var rows = await connection.QueryAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {Columns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.patient_id = @patientId AND r.type = @type AND r.deleted = 0",
-            new { type, patientId }, cancellationToken: cancellationToken));
-        return rows.Select(r => r.ToStored()).ToList();
+        cancellationToken.ThrowIfCancellationRequested();
+        var session = _readers.Rent();
+        try
+        {
+            return Task.FromResult(session.ListForPatient(type, patientId));
+        }
+        finally
+        {
+            _readers.Return(session);
+        }
     }
 
     public async Task<string?> ConditionalKeyOwnerAsync(string type, string key, CancellationToken cancellationToken = default)
@@ -347,6 +368,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _queue.CompleteAdding();
         if (_writerThread.IsAlive && Thread.CurrentThread != _writerThread) _writerThread.Join();
         _queue.Dispose();
+        _readers.Dispose();
         _statements.Dispose();
         _writer.Dispose();
     }

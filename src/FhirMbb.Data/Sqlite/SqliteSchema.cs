@@ -18,13 +18,20 @@ public static class SqliteSchema
 
     public static void Migrate(SqliteConnection connection)
     {
-        connection.Execute("""
-            CREATE TABLE IF NOT EXISTS schema_migration (
-                version    INTEGER PRIMARY KEY,
-                name       TEXT NOT NULL,
-                applied_at TEXT NOT NULL
-            )
-            """);
+        // Plain commands for the check every start-up makes: Dapper's first use (IL generation) cost start-up time.
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = """
+                CREATE TABLE IF NOT EXISTS schema_migration (
+                    version    INTEGER PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    applied_at TEXT NOT NULL
+                )
+                """;
+            create.ExecuteNonQuery();
+        }
+        // Already current (every start but the first): nothing to apply, so no transaction per script.
+        if (AppliedVersionWithoutDapper(connection) >= LatestVersion) return;
         foreach (var script in Scripts)
         {
             using var transaction = connection.BeginTransaction(deferred: false);
@@ -43,6 +50,13 @@ public static class SqliteSchema
 
     public static int AppliedVersion(SqliteConnection connection) =>
         connection.ExecuteScalar<int?>("SELECT MAX(version) FROM schema_migration") ?? 0;
+
+    private static int AppliedVersionWithoutDapper(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(version) FROM schema_migration";
+        return command.ExecuteScalar() is long version ? (int)version : 0;
+    }
 
     private static IReadOnlyList<Script> LoadScripts() =>
         EmbeddedSchemaScripts.Load("Sqlite").Select(s => new Script(s.Number, s.Name, s.Sql)).ToList();

@@ -229,8 +229,12 @@ internal sealed class InMemoryEvidenceSource(
     public Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<Procedure>>(procedures.Where(p => p.Subject?.Reference == "Patient/" + patientId).ToList());
 
-    public Task<IReadOnlyList<Observation>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<Observation>>(observations.Where(o => o.Subject?.Reference == "Patient/" + patientId).ToList());
+    public Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<PainScore>>(observations
+            .Where(o => o.Subject?.Reference == "Patient/" + patientId)
+            .Select(ClinicalFactReader.UsablePainScore)
+            .OfType<PainScore>()
+            .ToList());
 
     public Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<Condition>>(conditionsListedForPatient

@@ -1,0 +1,91 @@
+using System.Text;
+using FhirMbb.Core.Storage;
+using FhirMbb.Data.Sqlite;
+using Microsoft.Data.Sqlite;
+
+namespace FhirMbb.Data.Tests;
+
+/// <summary>
+/// Reads go through open connections with prepared statements that are reused across requests; reused
+/// statements must still see every committed write, and concurrent readers must not share a session.
+/// </summary>
+public sealed class ReaderSessionTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+
+    private string ConnectionString => $"Data Source={Path.Combine(_directory, "fhir.db")}";
+
+    public ReaderSessionTests() => Directory.CreateDirectory(_directory);
+
+    private static ResourceWrite Write(string id, int version, string patient, string note) => new(
+        "Observation", id, version, version == 1 ? null : version - 1, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + version),
+        Encoding.UTF8.GetBytes($"{{\"resourceType\":\"Observation\",\"id\":\"{id}\",\"note\":\"{note}\"}}"), patient);
+
+    private static string Note(StoredResource? stored) => Encoding.UTF8.GetString(stored!.Json.Span).Split("\"note\":\"")[1].TrimEnd('"', '}');
+
+    [Fact]
+    public async Task Concurrent_reads_during_updates_always_see_a_committed_version_and_end_on_the_last()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        const int resources = 8;
+        for (var i = 0; i < resources; i++) Assert.True(await store.TryWriteAsync(Write($"r{i}", 1, "p1", "v1")));
+
+        using var stop = new CancellationTokenSource();
+        var readers = Enumerable.Range(0, 16).Select(worker => Task.Run(async () =>
+        {
+            var reads = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var id = $"r{reads++ % resources}";
+                var stored = await store.ReadAsync("Observation", id);
+                Assert.NotNull(stored);
+                // Every answer is one whole committed version: its JSON and its version number agree.
+                Assert.Equal($"v{stored.Version}", Note(stored));
+                Assert.Equal(id, stored.Id);
+                Assert.Equal("p1", stored.PatientId);
+            }
+            return reads;
+        })).ToList();
+
+        for (var version = 2; version <= 6; version++)
+            for (var i = 0; i < resources; i++)
+                Assert.True(await store.TryWriteAsync(Write($"r{i}", version, "p1", $"v{version}")));
+        stop.Cancel();
+        var counts = await Task.WhenAll(readers);
+
+        Assert.All(counts, n => Assert.True(n > 0));
+        for (var i = 0; i < resources; i++)
+        {
+            var current = await store.ReadAsync("Observation", $"r{i}");
+            Assert.Equal(6, current!.Version);
+            Assert.Equal("v6", Note(current));
+            Assert.Equal("v3", Note(await store.ReadVersionAsync("Observation", $"r{i}", 3)));
+        }
+        var listed = await store.ListForPatientAsync("Observation", "p1");
+        Assert.Equal(resources, listed.Count);
+        Assert.All(listed, s => Assert.Equal(6, s.Version));
+    }
+
+    [Fact]
+    public async Task Missing_resources_and_versions_are_null_and_deleted_ones_leave_the_compartment_list()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        Assert.True(await store.TryWriteAsync(Write("kept", 1, "p2", "v1")));
+        Assert.True(await store.TryWriteAsync(Write("gone", 1, "p2", "v1")));
+        Assert.True(await store.TryWriteAsync(new ResourceWrite("Observation", "gone", 2, 1, DateTimeOffset.UtcNow, null, "p2")));
+
+        Assert.Null(await store.ReadAsync("Observation", "never"));
+        Assert.Null(await store.ReadVersionAsync("Observation", "kept", 2));
+        var deleted = await store.ReadAsync("Observation", "gone");
+        Assert.True(deleted!.Deleted);
+        Assert.True(deleted.Json.IsEmpty);
+        Assert.Equal("p2", deleted.PatientId);
+        Assert.Equal(["kept"], (await store.ListForPatientAsync("Observation", "p2")).Select(s => s.Id));
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* cleaned with the temp folder */ }
+    }
+}

@@ -40,15 +40,17 @@ public sealed class BenchmarkRun : IDisposable
     }
 
     /// <summary>The FhirMbb server in Release on a fresh database (or the one given), ready to serve.</summary>
-    public async Task<(ServerProcess Server, string DbPath)> StartApiAsync(string name, string? dbPath = null, bool wait = true)
+    public async Task<(ServerProcess Server, string DbPath)> StartApiAsync(
+        string name, string? dbPath = null, bool wait = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         dbPath ??= Path.Combine(WorkDir, $"{name}-{Interlocked.Increment(ref _servers)}.db");
-        var server = StartApi(dbPath, name);
+        var server = StartApi(dbPath, name, environment);
         if (wait) await server.WaitForAsync(Client, "/healthz", TimeSpan.FromSeconds(60));
         return (server, dbPath);
     }
 
-    public ServerProcess StartApi(string dbPath, string name)
+    /// <param name="extra">environment for this server only, on top of the run's (e.g. Search__Indexing=false)</param>
+    public ServerProcess StartApi(string dbPath, string name, IReadOnlyDictionary<string, string>? extra = null)
     {
         var environment = new Dictionary<string, string>(Options.ServerEnvironment ?? new Dictionary<string, string>())
         {
@@ -57,6 +59,7 @@ public sealed class BenchmarkRun : IDisposable
             // Production refuses to run without authentication unless told; the benchmark measures the server without a token.
             ["Auth__AllowAnonymousInProduction"] = "true",
         };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>()) environment[key] = value;
         return ServerProcess.Start(ApiDll, [], environment, Path.Combine(WorkDir, $"{name}.log"));
     }
 

@@ -30,7 +30,10 @@ public static class FhirMbbHosting
         services.AddHostedService(sp => sp.GetRequiredService<SerializationWarmUp>());
         services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<SerializationWarmUp>());
         services.AddSingleton<IResourceStore>(sp => CreateStore(builder.Configuration));
-        services.AddSingleton<ResourceService>();
+        services.AddSingleton(sp => new ResourceService(
+            sp.GetRequiredService<IResourceStore>(), sp.GetRequiredService<FhirSerialization>(), sp.GetServices<IResourceWriteCheck>(),
+            sp.GetRequiredService<TimeProvider>(),
+            SearchHosting.IndexingEnabled(builder.Configuration) ? sp.GetRequiredService<FhirMbb.Core.Search.SearchIndexer>() : null));
         services.AddSingleton<FhirRequestReader>();
         services.AddSingleton<FhirResponses>();
         services.AddSingleton<RequestLog>();

@@ -14,6 +14,14 @@ public static class SearchHosting
 {
     public const string ParameterDirectoryKey = "Search:ParameterDirectory";
 
+    /// <summary>
+    /// <c>Search:Indexing=false</c> stores resources without search index rows. Only for the benchmark, which
+    /// measures what indexing costs a create (issue 4); searches on such a server miss what it stored.
+    /// </summary>
+    public const string IndexingKey = "Search:Indexing";
+
+    public static bool IndexingEnabled(IConfiguration configuration) => configuration.GetValue(IndexingKey, true);
+
     public static IServiceCollection AddFhirSearch(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(sp => new SearchParameterRegistry(LoadCustomParameters(configuration, sp.GetRequiredService<IHostEnvironment>())));

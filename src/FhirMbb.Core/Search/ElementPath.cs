@@ -69,53 +69,55 @@ public sealed class ElementPath
 
     public IEnumerable<Base> Select(Resource resource)
     {
-        foreach (var steps in _fast)
-            foreach (var value in Walk(resource, steps, 0))
-                yield return value;
-        if (_compiled.Count == 0) yield break;
+        var found = new List<Base>();
+        SelectInto(resource, found);
+        return found;
+    }
+
+    /// <summary>Adds the selected elements to <paramref name="found"/>: the indexer's path, without an iterator per step.</summary>
+    public void SelectInto(Resource resource, List<Base> found)
+    {
+        foreach (var steps in _fast) Walk(resource, steps, 0, found);
+        if (_compiled.Count == 0) return;
         var node = resource.ToPocoNode(ModelInfo.ModelInspector, null);
         var context = new FhirEvaluationContext();
         foreach (var expression in _compiled)
             foreach (var result in expression([node], context))
-                if (result.Poco is { } poco) yield return poco;
+                if (result.Poco is { } poco) found.Add(poco);
     }
 
-    private static IEnumerable<Base> Walk(Base current, Step[] steps, int index)
+    private static void Walk(Base current, Step[] steps, int index, List<Base> found)
     {
         if (index == steps.Length)
         {
-            yield return current;
-            yield break;
+            found.Add(current);
+            return;
         }
-        var step = steps[index];
-        switch (step)
+        switch (steps[index])
         {
             case MemberStep member:
-                if (!current.TryGetValue(member.Name, out var child) || child is null) yield break;
+                if (!current.TryGetValue(member.Name, out var child) || child is null) return;
                 if (child is Base single)
                 {
-                    foreach (var v in Walk(single, steps, index + 1)) yield return v;
+                    Walk(single, steps, index + 1, found);
                 }
                 else if (child is IEnumerable list)
                 {
                     foreach (var item in list)
-                        if (item is Base b)
-                            foreach (var v in Walk(b, steps, index + 1)) yield return v;
+                        if (item is Base b) Walk(b, steps, index + 1, found);
                 }
                 break;
             case TypeStep type:
-                if (type.ClrType.IsInstanceOfType(current))
-                    foreach (var v in Walk(current, steps, index + 1)) yield return v;
+                if (type.ClrType.IsInstanceOfType(current)) Walk(current, steps, index + 1, found);
                 break;
             case ReferenceTypeStep refType:
                 if (current is ResourceReference { Reference: { } reference } && ReferenceParts.Parse(reference).Type == refType.TypeName)
-                    foreach (var v in Walk(current, steps, index + 1)) yield return v;
+                    Walk(current, steps, index + 1, found);
                 break;
             case ExtensionStep ext:
                 if (current is IExtendable extendable)
                     foreach (var e in extendable.Extension)
-                        if (e.Url == ext.Url)
-                            foreach (var v in Walk(e, steps, index + 1)) yield return v;
+                        if (e.Url == ext.Url) Walk(e, steps, index + 1, found);
                 break;
         }
     }

@@ -39,9 +39,13 @@ public sealed class SearchIndexer
     {
         var set = new SearchIndexSet();
         if (!_byType.TryGetValue(resource.TypeName, out var paths)) return set;
+        var found = new List<Base>();
         foreach (var (parameter, path) in paths)
-            foreach (var element in path.Select(resource))
-                Add(set, parameter, element);
+        {
+            found.Clear();
+            path.SelectInto(resource, found);
+            foreach (var element in found) Add(set, parameter, element);
+        }
         return set;
     }
 

@@ -30,8 +30,9 @@ public static class SqliteSchema
                 """;
             create.ExecuteNonQuery();
         }
-        // Already current (every start but the first): nothing to apply, so no transaction per script.
-        if (AppliedVersionWithoutDapper(connection) >= LatestVersion) return;
+        // Already current (every start but the first): nothing to apply, so no transaction per script. Counted, not
+        // the highest number, so a database that missed a script in between (built from a branch) still gets it.
+        if (AppliedScriptsWithoutDapper(connection) >= Scripts.Count) return;
         foreach (var script in Scripts)
         {
             using var transaction = connection.BeginTransaction(deferred: false);
@@ -51,11 +52,11 @@ public static class SqliteSchema
     public static int AppliedVersion(SqliteConnection connection) =>
         connection.ExecuteScalar<int?>("SELECT MAX(version) FROM schema_migration") ?? 0;
 
-    private static int AppliedVersionWithoutDapper(SqliteConnection connection)
+    private static int AppliedScriptsWithoutDapper(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MAX(version) FROM schema_migration";
-        return command.ExecuteScalar() is long version ? (int)version : 0;
+        command.CommandText = "SELECT COUNT(*) FROM schema_migration";
+        return command.ExecuteScalar() is long count ? (int)count : 0;
     }
 
     private static IReadOnlyList<Script> LoadScripts() =>

@@ -290,7 +290,7 @@ public abstract class SearchStoreContract<TDatabase>(TDatabase database) : IClas
     public async Task Index_rows_follow_the_current_version_and_a_delete_removes_them()
     {
         var (store, search) = await FreshAsync();
-        var patient = SearchClinic.Patient("p1", "Alpha", "A", AdministrativeGender.Female, "1990", "MRN-9", true, null, null);
+        var patient = FhirMbb.Testing.SearchClinicData.Patient("p1", "Alpha", "A", AdministrativeGender.Female, "1990", "MRN-9", true, null, null);
         Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 1, null)));
         Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=alp"))));
 
@@ -310,12 +310,12 @@ public abstract class SearchStoreContract<TDatabase>(TDatabase database) : IClas
     public async Task A_refused_write_and_a_rolled_back_transaction_leave_the_index_untouched()
     {
         var (store, search) = await FreshAsync();
-        var patient = SearchClinic.Patient("p1", "Alpha", "A", AdministrativeGender.Female, "1990", null, true, null, null);
+        var patient = FhirMbb.Testing.SearchClinicData.Patient("p1", "Alpha", "A", AdministrativeGender.Female, "1990", null, true, null, null);
         Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 1, null)));
 
         patient.Name[0].Family = "Gamma";
         Assert.False(await store.TryWriteAsync(SearchClinic.Write(patient, 2, 7)));
-        var other = SearchClinic.Patient("p2", "Gamma", "G", AdministrativeGender.Male, "1991", null, true, null, null);
+        var other = FhirMbb.Testing.SearchClinicData.Patient("p2", "Gamma", "G", AdministrativeGender.Male, "1991", null, true, null, null);
         Assert.Equal(1, await store.TryWriteAllAsync([SearchClinic.Write(other, 1, null), SearchClinic.Write(patient, 2, 7)]));
 
         Assert.Equal("", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family=gam"))));
@@ -327,13 +327,13 @@ public abstract class SearchStoreContract<TDatabase>(TDatabase database) : IClas
     {
         var (store, search) = await FreshAsync();
         for (var i = 0; i < 5; i++)
-            Assert.True(await store.TryWriteAsync(SearchClinic.Write(SearchClinic.Patient($"p{i}", "Same", "S", AdministrativeGender.Other, "2000", null, null, null, null), 1, null)));
+            Assert.True(await store.TryWriteAsync(SearchClinic.Write(FhirMbb.Testing.SearchClinicData.Patient($"p{i}", "Same", "S", AdministrativeGender.Other, "2000", null, null, null, null), 1, null)));
         var query = SearchClinic.Query("Patient?family=same", count: 2);
         var first = await search.SearchAsync(query);
         Assert.NotNull(first.Next);
 
         for (var i = 5; i < 9; i++)
-            Assert.True(await store.TryWriteAsync(SearchClinic.Write(SearchClinic.Patient($"p{i}", "Same", "S", AdministrativeGender.Other, "2000", null, null, null, null), 1, null)));
+            Assert.True(await store.TryWriteAsync(SearchClinic.Write(FhirMbb.Testing.SearchClinicData.Patient($"p{i}", "Same", "S", AdministrativeGender.Other, "2000", null, null, null, null), 1, null)));
         var ids = first.Matches.Select(m => m.Id).ToList();
         var cursor = first.Next;
         while (cursor is not null)
@@ -351,7 +351,7 @@ public abstract class SearchStoreContract<TDatabase>(TDatabase database) : IClas
         // Long texts, accents, quotes and LIKE metacharacters are stored as given and found by their own value.
         var (store, search) = await FreshAsync();
         var family = "O'Brien_100%[x]";
-        var patient = SearchClinic.Patient("p1", family, "Zoë", AdministrativeGender.Female, "1990-01-02", "id'; --", true, "Genève", "a_b@example.org");
+        var patient = FhirMbb.Testing.SearchClinicData.Patient("p1", family, "Zoë", AdministrativeGender.Female, "1990-01-02", "id'; --", true, "Genève", "a_b@example.org");
         Assert.True(await store.TryWriteAsync(SearchClinic.Write(patient, 1, null)));
 
         Assert.Equal("p1", Ids(await search.SearchAsync(SearchClinic.Query("Patient?family:exact=" + Uri.EscapeDataString(family)))));

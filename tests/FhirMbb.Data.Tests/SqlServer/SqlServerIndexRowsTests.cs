@@ -90,7 +90,7 @@ public sealed class SqlServerIndexRowsTests
     [Fact]
     public void Rows_are_numbered_per_table_and_carry_the_indexed_values()
     {
-        var patient = SearchClinic.Patient("p1", "Müller", "Anna", AdministrativeGender.Female, "1970-05-12", "MRN-1", true, "Zürich", null);
+        var patient = FhirMbb.Testing.SearchClinicData.Patient("p1", "Müller", "Anna", AdministrativeGender.Female, "1970-05-12", "MRN-1", true, "Zürich", null);
         var index = SearchClinic.Indexer.Index(patient);
         var tables = SqlServerIndexRows.Tables(index);
 

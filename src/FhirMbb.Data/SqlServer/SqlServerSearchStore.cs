@@ -112,21 +112,8 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
         return new SearchPage(matches.Select(m => m.Stored).ToList(), included.Select(m => m.Stored).ToList(), total, next, previous);
     }
 
-    /// <summary>Rows strictly after the cursor in the traversal order: (k0 after v0) or (k0 = v0 and k1 after v1) or ...</summary>
-    private static string Keyset(SqlServerSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending)
-    {
-        if (cursor.Keys.Count != descending.Count)
-            throw Core.FhirOperationException.BadRequest("The paging cursor does not belong to this search (its sort changed)");
-        var alternatives = new List<string>();
-        for (var i = 0; i < descending.Count; i++)
-        {
-            var terms = new List<string>();
-            for (var j = 0; j < i; j++) terms.Add($"q.k{j} = {sql.Bind(cursor.Keys[j])}");
-            terms.Add($"q.k{i} {(descending[i] ? "<" : ">")} {sql.Bind(cursor.Keys[i])}");
-            alternatives.Add("(" + string.Join(" AND ", terms) + ")");
-        }
-        return "(" + string.Join(" OR ", alternatives) + ")";
-    }
+    private static string Keyset(SqlServerSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>
+        SearchKeyset.After(cursor, descending, value => sql.Bind(value));
 
     private static async Task<List<Row>> LoadByRidAsync(SqlConnection connection, IReadOnlyList<long> rids, CancellationToken ct)
     {

@@ -72,12 +72,7 @@ public sealed class MetadataTests(FhirApiFactory factory) : IClassFixture<FhirAp
         Assert.Equal("ready", (await first.ReadJson()).GetProperty("checks").GetProperty("database").GetString());
 
         // The validator warms in the background; readiness turns 200 once it is warm.
-        var ready = first;
-        for (var waited = 0; ready.StatusCode != HttpStatusCode.OK && waited < 120; waited++)
-        {
-            await Task.Delay(1000);
-            ready = await _client.GetAsync("/readyz");
-        }
+        var ready = await _client.WaitUntilReadyAsync();
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal("ready", (await ready.ReadJson()).GetProperty("checks").GetProperty("validator").GetString());
     }

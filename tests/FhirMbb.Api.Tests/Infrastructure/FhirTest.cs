@@ -67,6 +67,21 @@ public static class FhirTest
         return document.RootElement.Clone();
     }
 
+    /// <summary>
+    /// Polls /readyz until it answers 200 or two minutes pass, and returns the last answer. The validator
+    /// warms in the background for several seconds, so a test that needs readiness must wait for it.
+    /// </summary>
+    public static async Task<HttpResponseMessage> WaitUntilReadyAsync(this HttpClient client)
+    {
+        var ready = await client.GetAsync("/readyz");
+        for (var waited = 0; ready.StatusCode != System.Net.HttpStatusCode.OK && waited < 120; waited++)
+        {
+            await Task.Delay(1000);
+            ready = await client.GetAsync("/readyz");
+        }
+        return ready;
+    }
+
     public static async Task<Resource> CreateAsync(this HttpClient client, Resource resource)
     {
         var response = await client.PostAsync($"/fhir/{resource.TypeName}", Json(resource));

@@ -17,10 +17,15 @@ public static class ResourceEndpoints
     public static RouteGroupBuilder MapResourceEndpoints(this RouteGroupBuilder fhir)
     {
         fhir.MapPost(FhirRoutes.Type, Create);
-        fhir.MapGet(FhirRoutes.Instance, Read);
+        // Reads are the most frequent request: plain request delegates over services resolved once, with no
+        // per-request parameter binding or service scope (the generated delegates of the other endpoints have both).
+        var services = ((IEndpointRouteBuilder)fhir).ServiceProvider;
+        var read = new ReadHandlers(services.GetRequiredService<ResourceService>(), services.GetRequiredService<FhirResponses>(),
+            services.GetRequiredService<FhirSerialization>());
+        fhir.MapGet(FhirRoutes.Instance, read.Read);
         fhir.MapPut(FhirRoutes.Instance, Update);
         fhir.MapDelete(FhirRoutes.Instance, Delete);
-        fhir.MapGet(FhirRoutes.Version, VRead);
+        fhir.MapGet(FhirRoutes.Version, read.VRead);
         fhir.MapPut(FhirRoutes.Type, ConditionalUpdate);
         fhir.MapDelete(FhirRoutes.Type, ConditionalDelete);
         return fhir;
@@ -124,30 +129,6 @@ public static class ResourceEndpoints
         await WriteWriteOutcomeAsync(context, outcome, responses);
     }
 
-    private static async Task Read(
-        HttpContext context, string type, string id, ResourceService service, FhirResponses responses, FhirSerialization serialization)
-    {
-        await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.Read, service, serialization);
-        var stored = await service.ReadAsync(type, id, context.RequestAborted);
-        if (VersionHeaders.IfNoneMatch(context.Request) == stored.Version)
-        {
-            responses.SetVersionHeaders(context.Response, stored);
-            context.Response.StatusCode = StatusCodes.Status304NotModified;
-            return;
-        }
-        await responses.WriteStoredAsync(context, stored);
-    }
-
-    private static async Task VRead(
-        HttpContext context, string type, string id, string versionId, ResourceService service, FhirResponses responses, FhirSerialization serialization)
-    {
-        var access = await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.VRead, service, serialization, versionId);
-        var stored = await service.ReadVersionAsync(type, id, versionId, context.RequestAborted);
-        // An old version may predate the resource's move into the token's compartment: it is judged on its own content.
-        if (!access.IsUnrestricted) access.RequireVisible(stored, serialization, ResourceService.VersionNotFound(type, id, versionId));
-        await responses.WriteStoredAsync(context, stored);
-    }
-
     private static async Task Delete(
         HttpContext context, string type, string id, ResourceService service, FhirResponses responses, FhirSerialization serialization)
     {
@@ -182,6 +163,44 @@ public static class ResourceEndpoints
             default:
                 await responses.WriteJsonBytesAsync(context, stored.Json, status);
                 break;
+        }
+    }
+
+    /// <summary>read and vread.</summary>
+    private sealed class ReadHandlers(ResourceService service, FhirResponses responses, FhirSerialization serialization)
+    {
+        public Task Read(HttpContext context)
+        {
+            var route = context.Request.RouteValues;
+            return ReadAsync(context, (string)route["type"]!, (string)route["id"]!);
+        }
+
+        public Task VRead(HttpContext context)
+        {
+            var route = context.Request.RouteValues;
+            return VReadAsync(context, (string)route["type"]!, (string)route["id"]!, (string)route["versionId"]!);
+        }
+
+        private async Task ReadAsync(HttpContext context, string type, string id)
+        {
+            await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.Read, service, serialization);
+            var stored = await service.ReadAsync(type, id, context.RequestAborted);
+            if (VersionHeaders.IfNoneMatch(context.Request) == stored.Version)
+            {
+                responses.SetVersionHeaders(context.Response, stored);
+                context.Response.StatusCode = StatusCodes.Status304NotModified;
+                return;
+            }
+            await responses.WriteStoredAsync(context, stored);
+        }
+
+        private async Task VReadAsync(HttpContext context, string type, string id, string versionId)
+        {
+            var access = await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.VRead, service, serialization, versionId);
+            var stored = await service.ReadVersionAsync(type, id, versionId, context.RequestAborted);
+            // An old version may predate the resource's move into the token's compartment: it is judged on its own content.
+            if (!access.IsUnrestricted) access.RequireVisible(stored, serialization, ResourceService.VersionNotFound(type, id, versionId));
+            await responses.WriteStoredAsync(context, stored);
         }
     }
 

@@ -37,12 +37,13 @@ public static class FhirNegotiation
         }
     }
 
+    // A request without a query string has no _format or _pretty: the query is not parsed for them.
     public static bool IsPretty(HttpRequest request) =>
-        string.Equals(request.Query["_pretty"], "true", StringComparison.OrdinalIgnoreCase);
+        request.QueryString.HasValue && string.Equals(request.Query["_pretty"], "true", StringComparison.OrdinalIgnoreCase);
 
     private static FhirFormat Negotiate(HttpRequest request)
     {
-        var formatParameter = request.Query["_format"].ToString();
+        var formatParameter = request.QueryString.HasValue ? request.Query["_format"].ToString() : "";
         if (formatParameter.Length > 0)
         {
             return FromMediaType(formatParameter)
@@ -52,6 +53,8 @@ public static class FhirNegotiation
 
         var accept = request.Headers.Accept;
         if (accept.Count == 0) return FhirFormat.Json;
+        // The common Accept of FHIR clients, one exact media type, needs no parsing.
+        if (accept.Count == 1 && ExactMediaType(accept[0]) is { } exact) return exact;
         if (!MediaTypeHeaderValue.TryParseList(accept, out var mediaTypes) || mediaTypes.Count == 0) return FhirFormat.Json;
         foreach (var mediaType in mediaTypes.OrderByDescending(m => m.Quality ?? 1.0))
         {
@@ -71,6 +74,13 @@ public static class FhirNegotiation
         if (string.IsNullOrEmpty(contentType)) return null;
         return MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? FromMediaType(parsed.MediaType.Value ?? "") : null;
     }
+
+    private static FhirFormat? ExactMediaType(string? value) => value switch
+    {
+        JsonMediaType or "application/json" or JsonContentType => FhirFormat.Json,
+        XmlMediaType or "application/xml" or XmlContentType => FhirFormat.Xml,
+        _ => null,
+    };
 
     private static FhirFormat? FromMediaType(string value) => value.Trim().ToLowerInvariant() switch
     {

@@ -23,7 +23,10 @@ public sealed class FhirResponses(FhirSerialization serialization, IOptions<Fhir
     // The row sequence is unique per stored version; type, id and version make the key readable and certain.
     private readonly record struct VersionKey(string Type, string Id, int Version, long Sequence);
 
-    public static string ETag(int version) => $"W/\"{version}\"";
+    // Most resources have few versions: their ETags are made once, not per response.
+    private static readonly string[] SmallETags = Enumerable.Range(0, 64).Select(v => $"W/\"{v}\"").ToArray();
+
+    public static string ETag(int version) => (uint)version < (uint)SmallETags.Length ? SmallETags[version] : $"W/\"{version}\"";
 
     public static string LastModified(DateTimeOffset t) => t.ToString("R", CultureInfo.InvariantCulture);
 
@@ -35,15 +38,17 @@ public sealed class FhirResponses(FhirSerialization serialization, IOptions<Fhir
         response.Headers.LastModified = LastModified(stored.LastUpdated);
     }
 
-    public async Task WriteStoredAsync(HttpContext context, StoredResource stored, int status = StatusCodes.Status200OK)
+    public Task WriteStoredAsync(HttpContext context, StoredResource stored, int status = StatusCodes.Status200OK)
     {
         SetVersionHeaders(context.Response, stored);
-        if (_xml is { } cache && FhirNegotiation.ResponseFormat(context) == FhirFormat.Xml && !FhirNegotiation.IsPretty(context.Request))
+        var format = FhirNegotiation.ResponseFormat(context);
+        // The hot read: stored JSON (or cached XML) as it is, no _pretty.
+        if (!FhirNegotiation.IsPretty(context.Request))
         {
-            await WriteBytesAsync(context, StoredXml(cache, stored), FhirFormat.Xml, status);
-            return;
+            if (format == FhirFormat.Json) return WriteBytesAsync(context, stored.Json, FhirFormat.Json, status);
+            if (_xml is { } cache) return WriteBytesAsync(context, StoredXml(cache, stored), FhirFormat.Xml, status);
         }
-        await WriteJsonBytesAsync(context, stored.Json, status);
+        return WriteJsonBytesAsync(context, stored.Json, status);
     }
 
     private byte[] StoredXml(MemoryCache cache, StoredResource stored)
@@ -85,14 +90,16 @@ public sealed class FhirResponses(FhirSerialization serialization, IOptions<Fhir
         return WriteResourceAsync(context, outcome, status);
     }
 
-    private static async Task WriteBytesAsync(HttpContext context, ReadOnlyMemory<byte> body, FhirFormat format, int status)
+    private static Task WriteBytesAsync(HttpContext context, ReadOnlyMemory<byte> body, FhirFormat format, int status)
     {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = FhirNegotiation.ContentType(format);
         response.ContentLength = body.Length;
-        if (HttpMethods.IsHead(context.Request.Method)) return;
-        await response.Body.WriteAsync(body, context.RequestAborted);
+        if (HttpMethods.IsHead(context.Request.Method)) return Task.CompletedTask;
+        // One write through the response pipe; Kestrel sends headers and body together.
+        var flush = response.BodyWriter.WriteAsync(body, context.RequestAborted);
+        return flush.IsCompletedSuccessfully ? Task.CompletedTask : flush.AsTask();
     }
 
     internal static byte[] Indent(ReadOnlyMemory<byte> json)

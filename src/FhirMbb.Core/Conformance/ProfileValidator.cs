@@ -221,7 +221,7 @@ public sealed class ProfileValidator
 #pragma warning restore ExperimentalApi
         };
 #pragma warning disable ExperimentalApi
-        var schemas = new RememberedBindingSchemas(Firely.Fhir.Validation.Compilation.StructureDefinitionToElementSchemaResolver.CreatedCached(resolver));
+        var schemas = new RewrittenSchemas(Firely.Fhir.Validation.Compilation.StructureDefinitionToElementSchemaResolver.CreatedCached(resolver), FhirPathValidator.DefaultCompiler);
 #pragma warning restore ExperimentalApi
         var validator = new Validator(resolver, terminology, null, settings, schemas);
         return new Engine(validator, resolver, snapshots, clock);

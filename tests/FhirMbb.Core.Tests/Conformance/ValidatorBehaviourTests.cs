@@ -34,6 +34,33 @@ public sealed class ValidatorBehaviourTests(ValidatorFixture fixture)
     }
 
     [Fact]
+    public async Task Settling_validates_the_published_examples_until_the_jit_is_quiet_or_time_is_up()
+    {
+        var examples = Directory.EnumerateFiles(fixture.Directories.Examples, "*.json")
+            .Select(f => FhirJson.TryParseForValidation(File.ReadAllText(f), out var r, out _) ? r : null).OfType<Resource>().ToList();
+        var validator = new ProfileValidator(fixture.Catalog, examples);
+
+        await validator.SettleAsync();
+
+        Assert.True(validator.IsWarm);
+        Assert.True(validator.IsSettled);
+        Assert.NotEmpty(examples);
+        Assert.True(validator.JitSettling.Rounds >= 1);
+        // Either the JIT went quiet after enough rounds, or the time limit ended it.
+        Assert.True(validator.JitSettling.Settled ? validator.JitSettling.Rounds >= 100 : validator.JitSettling.Duration >= TimeSpan.FromSeconds(10),
+            $"{validator.JitSettling}");
+    }
+
+    [Fact]
+    public async Task Without_examples_settling_is_only_warming()
+    {
+        await fixture.Validator.SettleAsync();
+
+        Assert.True(fixture.Validator.IsSettled);
+        Assert.Equal(0, fixture.Validator.JitSettling.Rounds);
+    }
+
+    [Fact]
     public async Task A_binding_that_passed_for_one_value_still_refuses_other_values_every_time()
     {
         // The validator remembers values a binding has passed; what it refuses must be refused on every write.

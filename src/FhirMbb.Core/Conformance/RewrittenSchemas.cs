@@ -25,7 +25,7 @@ namespace FhirMbb.Core.Conformance;
 internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPathCompiler compiler) : IElementSchemaResolver
 {
     private readonly ConcurrentDictionary<Canonical, ElementSchema?> _schemas = new();
-    private readonly FhirPathCompilerCache _discriminators = new(compiler);
+    private readonly SharedPaths _discriminators = new(compiler);
 
     public ElementSchema? GetSchema(Canonical schemaUri) =>
         _schemas.GetOrAdd(schemaUri, uri => compiled.GetSchema(uri) is { } schema ? (ElementSchema)Rewrite(schema) : null);
@@ -56,11 +56,11 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
 /// A slice discriminator: the nodes its FHIRPath selects, held to its assertion, as Firely's PathSelectorValidator
 /// does, with the compiled path shared by every validation.
 /// </summary>
-internal sealed class SharedPathSelector(string path, IAssertion other, FhirPathCompilerCache compiled) : IValidatable
+internal sealed class SharedPathSelector(string path, IAssertion other, SharedPaths paths) : IValidatable
 {
     public ResultReport Validate(PocoNode input, ValidationSettings vc, ValidationState state)
     {
-        var selected = compiled.Select(input, path).ToList();
+        var selected = paths.Compiled(path)(input, new EvaluationContext()).ToList();
         if (other is IGroupValidatable group) return group.Validate(selected, vc, state);
         return selected.Count switch
         {
@@ -71,6 +71,14 @@ internal sealed class SharedPathSelector(string path, IAssertion other, FhirPath
     }
 
     public JToken ToJson() => new PathSelectorValidator(path, other).ToJson();
+}
+
+/// <summary>Discriminator paths compiled once; a compiled FHIRPath expression is safe to evaluate from many threads.</summary>
+internal sealed class SharedPaths(FhirPathCompiler compiler)
+{
+    private readonly ConcurrentDictionary<string, CompiledExpression> _compiled = new(StringComparer.Ordinal);
+
+    public CompiledExpression Compiled(string path) => _compiled.GetOrAdd(path, compiler.Compile);
 }
 
 /// <summary>

@@ -66,8 +66,18 @@ public static class ConformanceHosting
         Shared.GetOrAdd(directories.Profiles, _ => new(() =>
         {
             var catalog = ConformanceCatalog.Load(directories);
-            return (catalog, new ProfileValidator(catalog));
+            return (catalog, new ProfileValidator(catalog, WarmUpExamples(directories)));
         })).Value;
+
+    /// <summary>The published examples, valid and invalid, that warm the validator; none when the folder is absent.</summary>
+    private static IReadOnlyList<Resource> WarmUpExamples(ConformanceDirectories directories)
+    {
+        if (!Directory.Exists(directories.Examples)) return [];
+        return Directory.EnumerateFiles(directories.Examples, "*.json").Order(StringComparer.Ordinal)
+            .Select(file => FhirJson.TryParseForValidation(File.ReadAllText(file), out var resource, out _) ? resource : null)
+            .OfType<Resource>()
+            .ToList();
+    }
 
     public static void DescribeConformance(this CapabilityStatementBuilder builder, ConformanceCatalog catalog)
     {
@@ -87,22 +97,29 @@ public static class ConformanceHosting
     }
 }
 
-/// <summary>Builds and warms the validator in the background; /readyz reports it until it is warm.</summary>
+/// <summary>
+/// Builds and warms the validator in the background; /readyz reports it until it is warm and, when writes are
+/// validated, until its code has been recompiled by the JIT (so the first seconds of load are not paid at 5x).
+/// </summary>
 public sealed partial class ValidatorWarmUp(ProfileValidator validator, MbbProfileDetector detector, ILogger<ValidatorWarmUp> logger)
     : BackgroundService, IReadinessCheck
 {
     public string Name => "validator";
 
     // With validation off there is nothing to wait for.
-    public bool IsReady => detector.Mode == ValidationMode.Off || validator.IsWarm;
+    public bool IsReady => detector.Mode == ValidationMode.Off || validator.IsSettled;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        await validator.WarmUpAsync();
-        LogWarm(logger, validator.WarmUpDuration.TotalSeconds, detector.Mode);
+        // With validation off only $validate uses it: built and warm, but not worth JIT settling beside the load.
+        if (detector.Mode == ValidationMode.Off) await validator.WarmUpAsync();
+        else await validator.SettleAsync();
+        LogWarm(logger, validator.WarmUpDuration.TotalSeconds, detector.Mode, validator.JitSettling.Rounds, validator.JitSettling.Settled,
+            validator.JitSettling.Duration.TotalSeconds);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Profile validator warm after {Seconds:0.0} s (Validation:Mode={Mode})")]
-    private static partial void LogWarm(ILogger logger, double seconds, ValidationMode mode);
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Profile validator warm after {Seconds:0.0} s (Validation:Mode={Mode}); then {Rounds} rounds over the examples in {SettleSeconds:0.0} s, JIT settled: {Settled}")]
+    private static partial void LogWarm(ILogger logger, double seconds, ValidationMode mode, int rounds, bool settled, double settleSeconds);
 }

@@ -34,6 +34,62 @@ public sealed class ValidatorBehaviourTests(ValidatorFixture fixture)
     }
 
     [Fact]
+    public async Task Settling_validates_the_published_examples_until_the_jit_is_quiet_or_time_is_up()
+    {
+        var examples = Directory.EnumerateFiles(fixture.Directories.Examples, "*.json")
+            .Select(f => FhirJson.TryParseForValidation(File.ReadAllText(f), out var r, out _) ? r : null).OfType<Resource>().ToList();
+        var validator = new ProfileValidator(fixture.Catalog, examples);
+
+        await validator.SettleAsync();
+
+        Assert.True(validator.IsWarm);
+        Assert.True(validator.IsSettled);
+        Assert.NotEmpty(examples);
+        Assert.True(validator.JitSettling.Rounds >= 1);
+        // Either the JIT went quiet after enough rounds, or the time limit ended it.
+        Assert.True(validator.JitSettling.Settled ? validator.JitSettling.Rounds >= 100 : validator.JitSettling.Duration >= TimeSpan.FromSeconds(10),
+            $"{validator.JitSettling}");
+    }
+
+    [Fact]
+    public async Task Without_examples_settling_is_only_warming()
+    {
+        await fixture.Validator.SettleAsync();
+
+        Assert.True(fixture.Validator.IsSettled);
+        Assert.Equal(0, fixture.Validator.JitSettling.Rounds);
+    }
+
+    [Fact]
+    public async Task A_binding_that_passed_for_one_value_still_refuses_other_values_every_time()
+    {
+        // The validator remembers values a binding has passed; what it refuses must be refused on every write.
+        var valid = PainScore();
+        var badPhase = PainScore(o => o.Extension = [Ext(Extensions.AssessmentPhase, new Code("sometime"))]);
+        var badStatus = PainScore(o => o.Status = ObservationStatus.Preliminary);
+        var badLaterality = Block(p => p.Extension.Single(e => e.Url == Extensions.Laterality).Value = Concept(CodeSystems.Snomed, "255549009"));
+
+        var outcomes = new List<(string Case, OperationOutcome Outcome)>();
+        for (var round = 0; round < 3; round++)
+        {
+            outcomes.Add(("valid", await fixture.Validator.ValidateAsync(valid)));
+            outcomes.Add(("phase", await fixture.Validator.ValidateAsync(badPhase)));
+            outcomes.Add(("status", await fixture.Validator.ValidateAsync(badStatus)));
+            outcomes.Add(("laterality", await fixture.Validator.ValidateAsync(badLaterality)));
+            outcomes.Add(("valid block", await fixture.Validator.ValidateAsync(Block())));
+        }
+
+        Assert.All(outcomes, o => Assert.True(ProfileValidator.IsValid(o.Outcome) == o.Case.StartsWith("valid", StringComparison.Ordinal),
+            $"{o.Case}: {ExampleTests.Describe(o.Outcome)}"));
+        // Refusals are the same each round, issue for issue.
+        foreach (var name in new[] { "phase", "status", "laterality" })
+        {
+            var described = outcomes.Where(o => o.Case == name).Select(o => ExampleTests.Describe(o.Outcome)).Distinct().ToList();
+            Assert.Single(described);
+        }
+    }
+
+    [Fact]
     public async Task Every_issue_has_a_fhirpath_location()
     {
         var broken = Block(p => { p.Subject = null!; RemoveExtension(p, Extensions.Laterality); p.Code = Concept(CodeSystems.Cpt, "64635"); });

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using Firely.Fhir.Validation;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.ElementModel;
+using Hl7.FhirPath;
+using Newtonsoft.Json.Linq;
+using Canonical = Firely.Fhir.Validation.Canonical;
+
+#pragma warning disable ExperimentalApi // schema rewriting and the validator's building blocks are marked experimental
+
+namespace FhirMbb.Core.Conformance;
+
+/// <summary>
+/// Serves the validator's compiled schemas rewritten for repeated validation under load; what they accept and refuse
+/// does not change. Two things the Firely validator redoes per validation are done once instead (profiled on a
+/// validated create under concurrent load):
+/// <list type="bullet">
+/// <item>a binding check calls the (async) terminology service through Task.Run and blocks on it: a thread-pool hop
+/// per coded element, whose spinning and context switches cost ~20% of the create's thread-pool time. Each binding is
+/// wrapped in a <see cref="RememberedBinding"/>;</item>
+/// <item>each validation parses the FHIRPath of every slice discriminator again (~6%, in a cache that lives for one
+/// validation). Discriminators get a <see cref="SharedPathSelector"/>, compiled once per process.</item>
+/// </list>
+/// </summary>
+internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPathCompiler compiler) : IElementSchemaResolver
+{
+    private readonly ConcurrentDictionary<Canonical, ElementSchema?> _schemas = new();
+    private readonly SharedPaths _discriminators = new(compiler);
+
+    public ElementSchema? GetSchema(Canonical schemaUri) =>
+        _schemas.GetOrAdd(schemaUri, uri => compiled.GetSchema(uri) is { } schema ? (ElementSchema)Rewrite(schema) : null);
+
+    private IAssertion Rewrite(IAssertion assertion) => assertion switch
+    {
+        BindingValidator binding => new RememberedBinding(binding),
+        SliceValidator slicing => WithSharedDiscriminators((SliceValidator)((IAssertionContainer)slicing).WithChildren((_, child) => Rewrite(child))),
+        IAssertionContainer container => container.WithChildren((_, child) => Rewrite(child)),
+        _ => assertion,
+    };
+
+    /// <summary>The same slicing with every discriminator's path selector shared (rewriting skips discriminators, so they are rebuilt here).</summary>
+    private SliceValidator WithSharedDiscriminators(SliceValidator slicing) =>
+        new(slicing.Ordered, slicing.DefaultAtEnd, slicing.Default,
+            slicing.Slices.Select(s => new SliceValidator.SliceCase(s.Name, RewriteDiscriminator(s.Condition), s.Assertion, s.Required)),
+            slicing.MultiCase);
+
+    private IAssertion RewriteDiscriminator(IAssertion condition) => condition switch
+    {
+        PathSelectorValidator selector => new SharedPathSelector(selector.Path, selector.Other, _discriminators),
+        IAssertionContainer container => container.WithChildren((_, child) => RewriteDiscriminator(child)),
+        _ => condition,
+    };
+}
+
+/// <summary>
+/// A slice discriminator: the nodes its FHIRPath selects, held to its assertion, as Firely's PathSelectorValidator
+/// does, with the compiled path shared by every validation.
+/// </summary>
+internal sealed class SharedPathSelector(string path, IAssertion other, SharedPaths paths) : IValidatable
+{
+    public ResultReport Validate(PocoNode input, ValidationSettings vc, ValidationState state)
+    {
+        var selected = paths.Compiled(path)(input, new EvaluationContext()).ToList();
+        if (other is IGroupValidatable group) return group.Validate(selected, vc, state);
+        return selected.Count switch
+        {
+            0 => new ResultReport(ValidationResult.Failure, new TraceAssertion(input.GetLocation(), $"The FhirPath selector {path} did not return any results.")),
+            1 => other is IValidatable one ? one.Validate(selected[0], vc, state) : ResultReport.SUCCESS,
+            _ => new ResultReport(ValidationResult.Failure, new TraceAssertion(input.GetLocation(), $"The FhirPath selector {path} returned too many ({selected.Count}) results.")),
+        };
+    }
+
+    public JToken ToJson() => new PathSelectorValidator(path, other).ToJson();
+}
+
+/// <summary>Discriminator paths compiled once; a compiled FHIRPath expression is safe to evaluate from many threads.</summary>
+internal sealed class SharedPaths(FhirPathCompiler compiler)
+{
+    private readonly ConcurrentDictionary<string, CompiledExpression> _compiled = new(StringComparer.Ordinal);
+
+    public CompiledExpression Compiled(string path) => _compiled.GetOrAdd(path, compiler.Compile);
+}
+
+/// <summary>
+/// A binding check that remembers the values it has passed without any issue; anything else (a failure, a warning,
+/// a value not seen before) goes to the Firely check exactly as before, so what is rejected does not change.
+/// </summary>
+internal sealed class RememberedBinding(BindingValidator binding) : IValidatable
+{
+    // Bounded: values come from requests, so a flood of distinct codes must not grow memory without end.
+    private const int MaxRemembered = 10_000;
+    private readonly ConcurrentDictionary<string, bool> _passed = new(StringComparer.Ordinal);
+
+    public ResultReport Validate(PocoNode input, ValidationSettings vc, ValidationState state)
+    {
+        var key = KeyOf(input.Poco);
+        if (key is not null && _passed.ContainsKey(key)) return ResultReport.SUCCESS;
+        var result = ((IValidatable)binding).Validate(input, vc, state);
+        if (key is not null && result.IsSuccessful && result.Evidence.Count == 0 && _passed.Count < MaxRemembered)
+            _passed.TryAdd(key, true);
+        return result;
+    }
+
+    /// <summary>The whole value as the binding check sees it (type, and every element of a complex value); null: not remembered.</summary>
+    private static string? KeyOf(Base value) => value switch
+    {
+        PrimitiveType primitive when !primitive.Extension.Any() => $"{primitive.TypeName}:{primitive.JsonValue}",
+        DataType complex and not PrimitiveType => $"{complex.TypeName}:{FhirJson.Serialize(complex)}",
+        _ => null,
+    };
+
+    public JToken ToJson() => ((IJsonSerializable)binding).ToJson();
+}

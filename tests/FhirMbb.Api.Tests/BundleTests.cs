@@ -44,6 +44,25 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
     }
 
     [Fact]
+    public async Task A_reference_in_an_extension_of_a_primitive_is_pointed_at_the_new_id_too()
+    {
+        var patientUrl = Urn();
+        var score = FhirTest.PainScore();
+        // The walk over a resource skips primitives without extensions; one with an extension may hold a reference.
+        score.StatusElement.Extension.Add(new Extension("http://example.org/fhir/StructureDefinition/status-source", new ResourceReference(patientUrl)));
+        var bundle = Transaction(Post(score, Urn()), Post(FhirTest.Patient("Extension"), patientUrl));
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        var patientId = answer.Entry[1].Response.Location.Split('/')[1];
+        var stored = await (await _client.GetAsync($"/fhir/{answer.Entry[0].Response.Location}")).ReadAs<Observation>();
+        var reference = Assert.IsType<ResourceReference>(Assert.Single(stored.StatusElement.Extension).Value);
+        Assert.Equal($"Patient/{patientId}", reference.Reference);
+    }
+
+    [Fact]
     public async Task A_transaction_with_a_bad_entry_in_the_middle_changes_nothing_and_names_the_entry()
     {
         var before = await CountAsync("Patient");

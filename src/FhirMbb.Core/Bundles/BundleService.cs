@@ -396,15 +396,18 @@ public sealed class BundleService(
             switch (value)
             {
                 case Base child:
-                    VisitReferences(child, visit);
+                    if (MayHoldReferences(child)) VisitReferences(child, visit);
                     break;
                 case IEnumerable list and not string:
                     foreach (var item in list)
-                        if (item is Base listed) VisitReferences(listed, visit);
+                        if (item is Base listed && MayHoldReferences(listed)) VisitReferences(listed, visit);
                     break;
             }
         }
     }
+
+    // Most elements of a resource are primitives, and a primitive holds a reference only inside an extension.
+    private static bool MayHoldReferences(Base element) => element is not PrimitiveType primitive || primitive.Extension.Count > 0;
 
     private static async Task<T> Guard<T>(BundleEntryRequest entry, Func<Task<T>> work)
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Dapper;
 using FhirMbb.Core.Storage;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace FhirMbb.Data.Sqlite;
 
@@ -24,6 +25,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     // The writer connection's page cache, in KiB (SQLite's default is 2 MiB).
     private const int WriterCacheKiB = 64 * 1024;
+
+    // WAL pages before the writer checkpoints them into the database file (SQLite's default is 1,000, 4 MiB).
+    // Random-keyed index pages are dirtied again by almost every group; a longer interval copies each one to the file
+    // once for many commits instead of once for every two or three. Commits still fsync the WAL (synchronous=FULL).
+    private const int WalAutoCheckpointPages = 8192;
     private readonly SqliteIndexWriter _indexWriter;
     private readonly SqliteConditionalKeys _conditionalKeys;
     // The group transaction the writer thread is applying, for the statements that take it per call.
@@ -46,7 +52,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         // random keys land on (codes, dates, ids) between groups instead of reading them back from the file.
         using (var pragmas = _writer.CreateCommand())
         {
-            pragmas.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{WriterCacheKiB};";
+            pragmas.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{WriterCacheKiB}; PRAGMA wal_autocheckpoint={WalAutoCheckpointPages};";
             pragmas.ExecuteNonQuery();
         }
         SqliteSchema.Migrate(_writer);
@@ -230,100 +236,132 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     /// <summary>One write inside the group transaction; false when its optimistic version check fails.</summary>
     private bool Apply(ResourceWrite write)
     {
-        var w = _statements;
-        // A null (a caller's bug) reaches SQLite's NOT NULL check, failing this write alone, not the binding.
-        w.VersionType.Value = (object?)write.Type ?? DBNull.Value;
-        w.VersionId.Value = (object?)write.Id ?? DBNull.Value;
-        w.VersionNumber.Value = write.Version;
-        w.VersionLastUpdated.Value = write.LastUpdated.ToUnixTimeMilliseconds();
-        w.VersionDeleted.Value = write.IsDelete ? 1 : 0;
-        w.VersionJson.Value = (object?)write.Json ?? DBNull.Value;
-        var seq = w.InsertVersion.ExecuteScalar() is long s ? s : 0;
-        if (seq == 0) return false;
-
-        var current = write.ExpectedVersion is null ? w.InsertCurrent : w.UpdateCurrent;
-        current.Parameters["$type"].Value = write.Type;
-        current.Parameters["$id"].Value = write.Id;
-        current.Parameters["$version"].Value = write.Version;
-        current.Parameters["$seq"].Value = seq;
-        current.Parameters["$patient"].Value = (object?)write.PatientId ?? DBNull.Value;
-        if (write.ExpectedVersion is { } expected)
-        {
-            current.Parameters["$deleted"].Value = write.IsDelete ? 1 : 0;
-            current.Parameters["$expected"].Value = expected;
-        }
-        if (current.ExecuteScalar() is not long rid) return false;
-        if (!_conditionalKeys.Apply(rid, write, _transaction!)) return false;
+        var seq = _statements.InsertVersion(write);
+        if (seq is null) return false;
+        var rid = _statements.WriteCurrent(write, seq.Value);
+        if (rid is null) return false;
+        if (!_conditionalKeys.Apply(rid.Value, write, _transaction!)) return false;
 
         // Only the current version is indexed, in the same transaction: a delete just removes the rows.
-        _indexWriter.Replace(rid, write.IsDelete ? null : write.Index, isNew: write.ExpectedVersion is null);
+        _indexWriter.Replace(rid.Value, write.IsDelete ? null : write.Index, isNew: write.ExpectedVersion is null);
         return true;
     }
 
     /// <summary>
-    /// The writer's statements, compiled once and reused for every write: only the parameter values change,
-    /// so SQLite never parses the SQL again. Used only on the writer thread.
+    /// The writer's statements, compiled once and reused for every write: only the values change, so SQLite never
+    /// parses the SQL again. The version and current rows are bound by position straight into SQLite, as the index
+    /// rows are (<see cref="SqliteIndexWriter"/>): no parameter lookup by name, no reader object per row. Used only
+    /// on the writer thread.
     /// </summary>
     private sealed class WriterStatements : IDisposable
     {
+        private readonly sqlite3 _db;
+        private readonly sqlite3_stmt _insertVersion;
+        private readonly sqlite3_stmt _updateCurrent;
+        private readonly sqlite3_stmt _insertCurrent;
+
         public SqliteCommand Savepoint { get; }
         public SqliteCommand Release { get; }
         public SqliteCommand RollbackTo { get; }
-        public SqliteCommand InsertVersion { get; }
-        public SqliteCommand UpdateCurrent { get; }
-        public SqliteCommand InsertCurrent { get; }
-        public SqliteParameter VersionType { get; }
-        public SqliteParameter VersionId { get; }
-        public SqliteParameter VersionNumber { get; }
-        public SqliteParameter VersionLastUpdated { get; }
-        public SqliteParameter VersionDeleted { get; }
-        public SqliteParameter VersionJson { get; }
 
         public WriterStatements(SqliteConnection connection)
         {
-            SqliteCommand Command(string sql, params (string Name, SqliteType Type)[] parameters)
+            SqliteCommand Command(string sql)
             {
                 var command = connection.CreateCommand();
                 command.CommandText = sql;
-                foreach (var (name, type) in parameters) command.Parameters.Add(name, type);
                 return command;
             }
             Savepoint = Command("SAVEPOINT w");
             Release = Command("RELEASE w");
             RollbackTo = Command("ROLLBACK TO w; RELEASE w");
-            InsertVersion = Command("""
+            _db = connection.Handle ?? throw new InvalidOperationException("The writer connection must be open");
+            _insertVersion = Prepare("""
                 INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
-                VALUES ($type, $id, $version, $lastUpdated, $deleted, $json)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                 ON CONFLICT (type, id, version) DO NOTHING
                 RETURNING seq
-                """,
-                ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer),
-                ("$lastUpdated", SqliteType.Integer), ("$deleted", SqliteType.Integer), ("$json", SqliteType.Blob));
-            VersionType = InsertVersion.Parameters["$type"];
-            VersionId = InsertVersion.Parameters["$id"];
-            VersionNumber = InsertVersion.Parameters["$version"];
-            VersionLastUpdated = InsertVersion.Parameters["$lastUpdated"];
-            VersionDeleted = InsertVersion.Parameters["$deleted"];
-            VersionJson = InsertVersion.Parameters["$json"];
-            UpdateCurrent = Command("""
-                UPDATE resource SET version = $version, seq = $seq, deleted = $deleted,
-                    patient_id = COALESCE($patient, CASE WHEN $deleted = 1 THEN patient_id END)
-                WHERE type = $type AND id = $id AND version = $expected
+                """);
+            _updateCurrent = Prepare("""
+                UPDATE resource SET version = ?3, seq = ?4, deleted = ?6,
+                    patient_id = COALESCE(?5, CASE WHEN ?6 = 1 THEN patient_id END)
+                WHERE type = ?1 AND id = ?2 AND version = ?7
                 RETURNING rid
-                """,
-                ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer), ("$seq", SqliteType.Integer),
-                ("$deleted", SqliteType.Integer), ("$patient", SqliteType.Text), ("$expected", SqliteType.Integer));
-            InsertCurrent = Command("""
+                """);
+            _insertCurrent = Prepare("""
                 INSERT INTO resource (type, id, version, seq, deleted, patient_id)
-                VALUES ($type, $id, $version, $seq, 0, $patient)
+                VALUES (?1, ?2, ?3, ?4, 0, ?5)
                 ON CONFLICT (type, id) DO NOTHING
                 RETURNING rid
-                """,
-                ("$type", SqliteType.Text), ("$id", SqliteType.Text), ("$version", SqliteType.Integer), ("$seq", SqliteType.Integer),
-                ("$patient", SqliteType.Text));
+                """);
         }
 
-        private IEnumerable<SqliteCommand> All => [Savepoint, Release, RollbackTo, InsertVersion, UpdateCurrent, InsertCurrent];
+        /// <summary>The version row; its seq, or null when that version already exists.</summary>
+        public long? InsertVersion(ResourceWrite write)
+        {
+            var s = _insertVersion;
+            // A null (a caller's bug) reaches SQLite's NOT NULL check, failing this write alone, not the binding.
+            Text(s, 1, write.Type);
+            Text(s, 2, write.Id);
+            raw.sqlite3_bind_int64(s, 3, write.Version);
+            raw.sqlite3_bind_int64(s, 4, write.LastUpdated.ToUnixTimeMilliseconds());
+            raw.sqlite3_bind_int64(s, 5, write.IsDelete ? 1 : 0);
+            if (write.Json is { } json) raw.sqlite3_bind_blob(s, 6, json);
+            else raw.sqlite3_bind_null(s, 6);
+            return StepReturning(s);
+        }
+
+        /// <summary>Inserts or moves the current row; its rid, or null when the expected version is not current.</summary>
+        public long? WriteCurrent(ResourceWrite write, long seq)
+        {
+            var s = write.ExpectedVersion is null ? _insertCurrent : _updateCurrent;
+            Text(s, 1, write.Type);
+            Text(s, 2, write.Id);
+            raw.sqlite3_bind_int64(s, 3, write.Version);
+            raw.sqlite3_bind_int64(s, 4, seq);
+            Text(s, 5, write.PatientId);
+            if (write.ExpectedVersion is { } expected)
+            {
+                raw.sqlite3_bind_int64(s, 6, write.IsDelete ? 1 : 0);
+                raw.sqlite3_bind_int64(s, 7, expected);
+            }
+            return StepReturning(s);
+        }
+
+        private static void Text(sqlite3_stmt statement, int index, string? value)
+        {
+            if (value is null) raw.sqlite3_bind_null(statement, index);
+            else raw.sqlite3_bind_text(statement, index, value);
+        }
+
+        /// <summary>Runs a statement with a one-column RETURNING clause to completion: the value, or null when no row came back.</summary>
+        private long? StepReturning(sqlite3_stmt statement)
+        {
+            try
+            {
+                var rc = raw.sqlite3_step(statement);
+                if (rc == raw.SQLITE_DONE) return null;
+                if (rc != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(rc, _db);
+                var value = raw.sqlite3_column_int64(statement, 0);
+                rc = raw.sqlite3_step(statement);
+                if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, _db);
+                return value;
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+                raw.sqlite3_clear_bindings(statement);
+            }
+        }
+
+        private sqlite3_stmt Prepare(string sql)
+        {
+            var rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
+            SqliteException.ThrowExceptionForRC(rc, _db);
+            return statement;
+        }
+
+        private IEnumerable<SqliteCommand> All => [Savepoint, Release, RollbackTo];
 
         /// <summary>Microsoft.Data.Sqlite requires each command to name the connection's open transaction.</summary>
         public void Enlist(SqliteTransaction? transaction)
@@ -334,6 +372,9 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         public void Dispose()
         {
             foreach (var command in All) command.Dispose();
+            _insertVersion.Dispose();
+            _updateCurrent.Dispose();
+            _insertCurrent.Dispose();
         }
     }
 

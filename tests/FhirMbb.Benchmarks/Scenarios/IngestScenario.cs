@@ -47,8 +47,8 @@ public sealed class IngestScenario : IScenario
 
             // The server finishes starting first: /readyz, then no background work left (the validator's warm-up runs
             // even with validation off and took 25% of the server's CPU in a profile of the measured phase when it overlapped).
-            await server.WaitForAsync(run.Client, "/readyz", TimeSpan.FromSeconds(180), TimeSpan.FromMilliseconds(100));
-            var settled = await WaitForIdleAsync(server, TimeSpan.FromSeconds(120));
+            await server.SettleAsync(run.Client, "/readyz", TimeSpan.FromSeconds(180));
+            var settled = Stopwatch.GetElapsedTime(server.StartedAt);
 
             // Unmeasured warm-up, as the other scenarios have: a cold server spends the first seconds in the JIT
             // (a third of its CPU samples in a 20 s profile), which is start-up, not ingest.
@@ -75,22 +75,6 @@ public sealed class IngestScenario : IScenario
             return new ScenarioLine(name, "resources/s", perSecond, floor, Latency.From(answers.Select(a => a.Ticks).ToList()), failed.Count,
                 server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath), target with { Met = failed.Count == 0 && perSecond >= 10_000 }, note);
         }
-    }
-
-    /// <summary>
-    /// Waits until the server uses under 5% of a core for a whole second (its start-up work done), so the measured
-    /// phase counts ingest alone; gives up after <paramref name="timeout"/>. Returns the time since process start.
-    /// </summary>
-    private static async Task<TimeSpan> WaitForIdleAsync(ServerProcess server, TimeSpan timeout)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < deadline)
-        {
-            var cpu0 = server.CpuTime();
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            if ((server.CpuTime() - cpu0).TotalSeconds < 0.05) break;
-        }
-        return Stopwatch.GetElapsedTime(server.StartedAt);
     }
 
     /// <summary>Inserts every resource's version row and current row, prepared commands, one transaction, synchronous=FULL.</summary>

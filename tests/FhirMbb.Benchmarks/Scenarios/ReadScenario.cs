@@ -5,9 +5,6 @@ namespace FhirMbb.Benchmarks.Scenarios;
 /// <summary>GET Observation/[id] over a set of stored pain scores, in JSON or XML, against bare Kestrel returning the same bytes.</summary>
 public sealed class ReadScenario(bool xml) : IScenario
 {
-    // The server is idle once it uses less than this over a sampling interval.
-    private const double IdleCores = 0.05;
-    private static readonly TimeSpan IdleSample = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(60);
 
     public string Name => xml ? "read-xml" : "read-json";
@@ -31,9 +28,9 @@ public sealed class ReadScenario(bool xml) : IScenario
                 sample = await first.Content.ReadAsByteArrayAsync();
             HttpRequestMessage Read(long n) => BenchmarkRun.Get($"{server.BaseUrl}/fhir/Observation/{ids[(int)(n % ids.Count)]}", accept);
             // Warm-up, then a pause until the server is idle, then the measurement.
-            settled = await SettleAsync(run, server);
+            settled = await server.SettleAsync(run.Client, "/readyz", MaxSettle);
             await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            settled += await SettleAsync(run, server);
+            settled += await server.SettleAsync(run.Client, "/readyz", MaxSettle);
             BenchmarkRun.Progress($"{Name}: {ids.Count} Observations stored, server idle {settled.TotalSeconds:0.0} s in all after loading and after warm-up; "
                 + $"{o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
             ours = await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
@@ -47,7 +44,7 @@ public sealed class ReadScenario(bool xml) : IScenario
             HttpRequestMessage Read(long _) => BenchmarkRun.Get(bare.BaseUrl + FloorServer.ReadPath, accept);
             // The same procedure as ours, so both are measured warm and settled.
             await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            await SettleAsync(run, bare, readyPath: null);
+            await bare.SettleAsync(run.Client, readyPath: null, MaxSettle);
             floor = await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Duration, bare.CpuTime);
         }
 
@@ -65,23 +62,4 @@ public sealed class ReadScenario(bool xml) : IScenario
     /// <summary>Server CPU time per answered request: steadier than req/s when other processes share the cores.</summary>
     private static string CpuPerRequest(LoadResult r) =>
         r.Requests == 0 || double.IsNaN(r.ServerCores) ? "n/a" : $"{r.ServerCores * r.Elapsed.TotalMilliseconds * 1000 / r.Requests:0.0} µs";
-
-    /// <summary>
-    /// Waits until the server is idle. Storing the read set (validated creates) and the warm-up (which fills the
-    /// XML cache) leave work behind, mostly the runtime compiling those paths' hot methods again at a higher tier,
-    /// which would otherwise be billed to the measured reads (a third of the server's CPU in a 5 s run). Bounded;
-    /// the time it took is reported.
-    /// </summary>
-    private static async Task<TimeSpan> SettleAsync(BenchmarkRun run, ServerProcess server, string? readyPath = "/readyz")
-    {
-        var t0 = Stopwatch.GetTimestamp();
-        if (readyPath is not null) await server.WaitForAsync(run.Client, readyPath, MaxSettle, TimeSpan.FromMilliseconds(100));
-        while (Stopwatch.GetElapsedTime(t0) < MaxSettle)
-        {
-            var cpu0 = server.CpuTime();
-            await Task.Delay(IdleSample);
-            if ((server.CpuTime() - cpu0) / IdleSample < IdleCores) break;
-        }
-        return Stopwatch.GetElapsedTime(t0);
-    }
 }

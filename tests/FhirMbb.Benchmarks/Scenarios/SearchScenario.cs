@@ -62,8 +62,15 @@ public sealed class SearchScenario : IScenario
                 }
             }
 
-            var byPatient = await run.Driver.RunAsync(n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, o.Warmup, o.Duration, server.CpuTime);
-            var byDate = await run.Driver.RunAsync(n => BenchmarkRun.Get(CodeDate(n)), 200, o.Connections, o.Warmup, o.Duration, server.CpuTime);
+            // Warm-up, then a pause until the server is idle (start-up and the warm-up leave background work), then the measurement.
+            var settle = TimeSpan.FromSeconds(120);
+            await server.SettleAsync(run.Client, "/readyz", settle);
+            await run.Driver.RunAsync(n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, TimeSpan.Zero, o.Warmup);
+            await server.SettleAsync(run.Client, readyPath: null, settle);
+            var byPatient = await run.Driver.RunAsync(n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
+            await run.Driver.RunAsync(n => BenchmarkRun.Get(CodeDate(n)), 200, o.Connections, TimeSpan.Zero, o.Warmup);
+            await server.SettleAsync(run.Client, readyPath: null, settle);
+            var byDate = await run.Driver.RunAsync(n => BenchmarkRun.Get(CodeDate(n)), 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
             var rss = server.PeakRssBytes();
             var db = BenchmarkRun.DatabaseBytes(dbPath);
             var total = patientCount + o.Observations;

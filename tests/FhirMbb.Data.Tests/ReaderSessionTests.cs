@@ -43,6 +43,9 @@ public sealed class ReaderSessionTests : IDisposable
                 Assert.Equal($"v{stored.Version}", Note(stored));
                 Assert.Equal(id, stored.Id);
                 Assert.Equal("p1", stored.PatientId);
+                // A read by id completes synchronously; a request gives its thread back between reads (it writes
+                // the response), so the readers do too, or sixteen busy loops starve the writers' continuations.
+                await Task.Yield();
             }
             return reads;
         })).ToList();

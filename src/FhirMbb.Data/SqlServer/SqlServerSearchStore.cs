@@ -3,6 +3,7 @@ using Dapper;
 using FhirMbb.Core.Search;
 using FhirMbb.Core.Storage;
 using Microsoft.Data.SqlClient;
+using Row = FhirMbb.Data.SearchRow;
 
 namespace FhirMbb.Data.SqlServer;
 
@@ -22,12 +23,10 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
     public const int MaxParameters = 2000;
 
     // _include:iterate follows references this many rounds at most, so a cycle cannot run away.
-    private const int MaxIterations = 4;
-    private const int MaxIncluded = 5000;
+    private const int MaxIncluded = SearchPaging.MaxIncluded;
 
     private readonly SqlServerRetryPolicy _retry = retry ?? SqlServerRetryPolicy.Default;
 
-    private sealed record Row(long Rid, StoredResource Stored);
 
     private sealed record VersionRow(long rid, long seq, string type, string id, int version, long last_updated, byte[] json)
     {
@@ -83,32 +82,14 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
             total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(plan.CountSql, plan.Sql.Parameters, cancellationToken: ct));
         if (query.Summary == SummaryMode.Count) return new SearchPage([], [], total, null, null);
 
-        var page = new List<object?[]>();
+        List<object?[]> page;
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(plan.PageSql, plan.Sql.Parameters, cancellationToken: ct)))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                var values = new object?[plan.KeyCount];
-                for (var i = 0; i < plan.KeyCount; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                page.Add(values);
-            }
-        }
-        var more = page.Count > query.Count;
-        if (more) page.RemoveAt(page.Count - 1);
-        var backward = query.Cursor?.Backward == true;
-        if (backward) page.Reverse();
-
-        var rids = page.Select(k => Convert.ToInt64(k[^1], CultureInfo.InvariantCulture)).ToList();
+            page = await SearchPaging.ReadKeysAsync(reader, plan.KeyCount, ct);
+        var (rids, next, previous) = SearchPaging.Cut(page, query, snapshot);
         var matches = await LoadByRidAsync(connection, rids, ct);
 
-        PageCursor? next = null, previous = null;
-        if (page.Count > 0)
-        {
-            if (backward ? query.Cursor is not null : more) next = new PageCursor(snapshot, false, page[^1]);
-            if (backward ? more : query.Cursor is not null) previous = new PageCursor(snapshot, true, page[0]);
-        }
-
-        var included = query.Includes.Count == 0 ? [] : await IncludeAsync(connection, query, matches, ct);
+        var included = query.Includes.Count == 0 ? [] : await SearchPaging.IncludeAsync(query, matches,
+            (spec, frontier) => spec.Reverse ? ReverseAsync(connection, spec, frontier, ct) : ForwardAsync(connection, spec, frontier, ct));
         return new SearchPage(matches.Select(m => m.Stored).ToList(), included.Select(m => m.Stored).ToList(), total, next, previous);
     }
 
@@ -122,26 +103,6 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
             SqlServerSearchStatements.LoadByRid, new SqlServerSearchStatements.RidParameters(SqlServerIndexRows.RidList(rids)), cancellationToken: ct)))
             .ToDictionary(r => r.rid);
         return rids.Where(rows.ContainsKey).Select(rid => rows[rid].ToRow()).ToList();
-    }
-
-    private static async Task<List<Row>> IncludeAsync(SqlConnection connection, SearchQuery query, List<Row> matches, CancellationToken ct)
-    {
-        var seen = matches.Select(m => m.Rid).ToHashSet();
-        var included = new List<Row>();
-        var frontier = matches;
-        for (var round = 0; round < MaxIterations && frontier.Count > 0 && included.Count < MaxIncluded; round++)
-        {
-            var found = new List<Row>();
-            foreach (var spec in query.Includes.Where(s => round == 0 || s.Iterate))
-            {
-                var candidates = spec.Reverse ? await ReverseAsync(connection, spec, frontier, ct) : await ForwardAsync(connection, spec, frontier, ct);
-                foreach (var row in candidates)
-                    if (seen.Add(row.Rid)) found.Add(row);
-            }
-            included.AddRange(found);
-            frontier = found;
-        }
-        return included;
     }
 
     private static async Task<List<Row>> ForwardAsync(SqlConnection connection, IncludeSpec spec, List<Row> frontier, CancellationToken ct)

@@ -3,6 +3,7 @@ using Dapper;
 using FhirMbb.Core.Search;
 using FhirMbb.Core.Storage;
 using Microsoft.Data.Sqlite;
+using Row = FhirMbb.Data.SearchRow;
 
 namespace FhirMbb.Data.Sqlite;
 
@@ -14,10 +15,8 @@ namespace FhirMbb.Data.Sqlite;
 public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 {
     // _include:iterate follows references this many rounds at most, so a cycle cannot run away.
-    private const int MaxIterations = 4;
-    private const int MaxIncluded = 5000;
+    private const int MaxIncluded = SearchPaging.MaxIncluded;
 
-    private sealed record Row(long Rid, StoredResource Stored);
 
     private sealed record VersionRow(long rid, long seq, string type, string id, long version, long last_updated, byte[] json)
     {
@@ -67,31 +66,14 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         var keyset = query.Cursor is { } cursor ? "WHERE " + Keyset(sql, cursor, directions) : "";
         var pageSql = $"SELECT * FROM (SELECT {select} FROM resource r WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {sql.Bind(query.Count + 1)}";
 
-        var page = new List<object?[]>();
+        List<object?[]> page;
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(pageSql, sql.Parameters, transaction, cancellationToken: cancellationToken)))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var values = new object?[keys.Count];
-                for (var i = 0; i < keys.Count; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                page.Add(values);
-            }
-        }
-        var more = page.Count > query.Count;
-        if (more) page.RemoveAt(page.Count - 1);
-        if (backward) page.Reverse();
-
-        var rids = page.Select(k => Convert.ToInt64(k[^1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            page = await SearchPaging.ReadKeysAsync(reader, keys.Count, cancellationToken);
+        var (rids, next, previous) = SearchPaging.Cut(page, query, snapshot);
         var matches = await LoadByRidAsync(connection, transaction, rids, cancellationToken);
 
-        PageCursor? next = null, previous = null;
-        if (page.Count > 0)
-        {
-            if (backward ? query.Cursor is not null : more) next = new PageCursor(snapshot, false, page[^1]);
-            if (backward ? more : query.Cursor is not null) previous = new PageCursor(snapshot, true, page[0]);
-        }
-
-        var included = query.Includes.Count == 0 ? [] : await IncludeAsync(connection, transaction, query, matches, cancellationToken);
+        var included = query.Includes.Count == 0 ? [] : await SearchPaging.IncludeAsync(query, matches,
+            (spec, frontier) => spec.Reverse ? ReverseAsync(connection, transaction, spec, frontier, cancellationToken) : ForwardAsync(connection, transaction, spec, frontier, cancellationToken));
         return new SearchPage(matches.Select(m => m.Stored).ToList(), included.Select(m => m.Stored).ToList(), total, next, previous);
     }
 
@@ -135,26 +117,6 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
             $"SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.rid IN @rids AND r.deleted = 0",
             new { rids }, transaction, cancellationToken: ct))).ToDictionary(r => r.rid);
         return rids.Where(rows.ContainsKey).Select(rid => rows[rid].ToRow()).ToList();
-    }
-
-    private static async Task<List<Row>> IncludeAsync(SqliteConnection connection, IDbTransaction transaction, SearchQuery query, List<Row> matches, CancellationToken ct)
-    {
-        var seen = matches.Select(m => m.Rid).ToHashSet();
-        var included = new List<Row>();
-        var frontier = matches;
-        for (var round = 0; round < MaxIterations && frontier.Count > 0 && included.Count < MaxIncluded; round++)
-        {
-            var found = new List<Row>();
-            foreach (var spec in query.Includes.Where(s => round == 0 || s.Iterate))
-            {
-                var candidates = spec.Reverse ? await ReverseAsync(connection, transaction, spec, frontier, ct) : await ForwardAsync(connection, transaction, spec, frontier, ct);
-                foreach (var row in candidates)
-                    if (seen.Add(row.Rid)) found.Add(row);
-            }
-            included.AddRange(found);
-            frontier = found;
-        }
-        return included;
     }
 
     /// <summary>_include: what the source resources of the frontier refer to through the parameter.</summary>

@@ -208,6 +208,8 @@ public sealed class ProfileValidator
         var withSnapshots = ours.Where(r => r is not StructureDefinition).Concat(snapshots.Select(s => (Resource)s.Profile)).ToList();
         var resolver = new CachedResolver(CoreSpecification.With(new InMemoryResourceResolver(withSnapshots)));
         var terminology = new CachedCodeValidation(new LocalTerminologyService(resolver, ValueSetExpanderSettings.CreateDefault()));
+        // The compiler setting and the schema resolver are marked experimental in Firely.Fhir.Validation.
+#pragma warning disable ExperimentalApi
         var settings = new ValidationSettings
         {
             // Without this, a required binding the local service cannot decide passes with a mere warning.
@@ -216,11 +218,8 @@ public sealed class ProfileValidator
             SelectValidationProfiles = (_, claimed, _, _) => claimed.Where(c => _catalog.Publishes(c.ToString())).ToArray(),
             // Without a compiler here, every validation builds a FHIRPath symbol table for its slice discriminators
             // (profiled: ~3% of a validated create). This is the compiler the invariants use when none is given.
-#pragma warning disable ExperimentalApi
             FhirPathCompiler = FhirPathValidator.DefaultCompiler,
-#pragma warning restore ExperimentalApi
         };
-#pragma warning disable ExperimentalApi
         var schemas = new RewrittenSchemas(Firely.Fhir.Validation.Compilation.StructureDefinitionToElementSchemaResolver.CreatedCached(resolver), FhirPathValidator.DefaultCompiler);
 #pragma warning restore ExperimentalApi
         var validator = new Validator(resolver, terminology, null, settings, schemas);

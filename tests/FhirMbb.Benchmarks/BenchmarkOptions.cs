@@ -17,7 +17,8 @@ public sealed record BenchmarkOptions(
     bool Build,
     string? ApiDir = null,
     IReadOnlyDictionary<string, string>? ServerEnvironment = null,
-    string? SearchDb = null)
+    string? SearchDb = null,
+    string Load = "auto")
 {
     public static readonly string[] AllScenarios =
         ["startup", "read-json", "read-xml", "create", "ingest", "search", "evaluate-block", "validate"];
@@ -39,6 +40,8 @@ public sealed record BenchmarkOptions(
           --no-build            reuse the last published server
           --api DIR             benchmark a server published elsewhere (for before/after comparisons)
           --server-env K=V      extra environment for the server, repeatable (e.g. DOTNET_gcServer=1)
+          --load auto|wrk|client  load generator: wrk (apt-get install wrk) or the built-in client;
+                                auto (default) takes wrk when it is on the PATH
           --db PATH             search: keep the loaded database at PATH and reuse it when it already
                                 holds --observations Observations (loaded through the server earlier)
         """;
@@ -70,6 +73,11 @@ public sealed record BenchmarkOptions(
                     var pair = Next().Split('=', 2);
                     if (pair.Length != 2) throw new ArgumentException("--server-env takes KEY=VALUE");
                     o = o with { ServerEnvironment = new Dictionary<string, string>(o.ServerEnvironment ?? new Dictionary<string, string>()) { [pair[0]] = pair[1] } };
+                    break;
+                case "--load":
+                    var load = Next();
+                    if (load is not ("auto" or "wrk" or "client")) throw new ArgumentException("--load is auto, wrk or client");
+                    o = o with { Load = load };
                     break;
                 case "--db": o = o with { SearchDb = Path.GetFullPath(Next()) }; break;
                 case "--api": o = o with { ApiDir = Path.GetFullPath(Next()), Build = false }; break;

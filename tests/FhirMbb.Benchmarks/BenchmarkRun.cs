@@ -36,8 +36,24 @@ public sealed class BenchmarkRun : IDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
         })
         { Timeout = TimeSpan.FromMinutes(5) };
-        Driver = new LoadDriver(Client);
+        var wrk = options.Load == "client" ? null : WrkLoad.Find();
+        if (options.Load == "wrk" && wrk is null) throw new ArgumentException("--load wrk: wrk is not on the PATH (apt-get install wrk)");
+        Driver = new LoadDriver(Client, wrk is null ? null : new WrkLoad(wrk, WorkDir));
     }
+
+    /// <summary>
+    /// The runtime settings the README gives for running the server (section Configuration, "Runtime"), then those of
+    /// --server-env: the server is measured as it is meant to be deployed.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> DeploymentEnvironment = new Dictionary<string, string>
+    {
+        // A 64 MB gen0 budget for the workstation GC (see the README).
+        ["DOTNET_GCgen0size"] = "0x4000000",
+    };
+
+    public IReadOnlyDictionary<string, string> ServerEnvironment =>
+        DeploymentEnvironment.Concat(Options.ServerEnvironment ?? new Dictionary<string, string>())
+            .GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
     /// <summary>The FhirMbb server in Release on a fresh database (or the one given), ready to serve.</summary>
     public async Task<(ServerProcess Server, string DbPath)> StartApiAsync(
@@ -52,7 +68,7 @@ public sealed class BenchmarkRun : IDisposable
     /// <param name="extra">environment for this server only, on top of the run's (e.g. Search__Indexing=false)</param>
     public ServerProcess StartApi(string dbPath, string name, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var environment = new Dictionary<string, string>(Options.ServerEnvironment ?? new Dictionary<string, string>())
+        var environment = new Dictionary<string, string>(ServerEnvironment)
         {
             ["ConnectionStrings__Fhir"] = $"Data Source={dbPath}",
             ["Validation__Mode"] = Options.ValidationMode,

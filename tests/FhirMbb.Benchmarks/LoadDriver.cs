@@ -24,21 +24,34 @@ public sealed record LoadResult(long Requests, long Errors, TimeSpan Elapsed, La
 }
 
 /// <summary>
-/// A closed-loop, bounded-concurrency HTTP client: N workers, each sending its next request as soon as
-/// the previous one is answered. Runs in the benchmark process, so its CPU competes with the server's.
+/// A closed-loop, bounded-concurrency HTTP load: N connections, each sending its next request as soon as the previous
+/// one is answered. From wrk when given one (see <see cref="WrkLoad"/>), else from a client in the benchmark process;
+/// either way its CPU competes with the server's, and each result says how much it took.
 /// </summary>
-public sealed class LoadDriver(HttpClient client)
+public sealed class LoadDriver(HttpClient client, WrkLoad? wrk = null)
 {
+    /// <summary>What generates the load, for the report.</summary>
+    public string Generator => wrk is null ? "the built-in client (HttpClient, one pooled handler)" : "wrk (one thread)";
+
     public async Task<LoadResult> RunAsync(
         Func<long, HttpRequestMessage> request, int expectedStatus, int connections, TimeSpan warmup, TimeSpan duration,
         Func<TimeSpan>? serverCpu = null)
     {
-        if (warmup > TimeSpan.Zero) await PhaseAsync(request, expectedStatus, connections, warmup, record: false);
+        // wrk counts only statuses >= 400 as errors: one request through the client first checks the exact status.
+        if (wrk is not null) await ProbeAsync(request(0), expectedStatus);
+        if (warmup > TimeSpan.Zero)
+        {
+            if (wrk is null) await PhaseAsync(request, expectedStatus, connections, warmup, record: false);
+            else await wrk.PhaseAsync(request, connections, warmup);
+        }
         var clientCpu0 = ClientCpu();
         var serverCpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
         var machine0 = MachineBusy();
-        var result = await PhaseAsync(request, expectedStatus, connections, duration, record: true);
-        var clientCpu = ClientCpu() - clientCpu0;
+        var result = wrk is null
+            ? await PhaseAsync(request, expectedStatus, connections, duration, record: true)
+            : await wrk.PhaseAsync(request, connections, duration);
+        // wrk's own CPU comes with its result; the benchmark process only waited for it.
+        var clientCpu = wrk is null ? ClientCpu() - clientCpu0 : result.ClientCores * result.Elapsed;
         var serverCpuUsed = (serverCpu?.Invoke() ?? TimeSpan.Zero) - serverCpu0;
         var machine = MachineBusy() - machine0;
         return result with
@@ -47,6 +60,17 @@ public sealed class LoadDriver(HttpClient client)
             ServerCores = serverCpu is null ? double.NaN : serverCpuUsed / result.Elapsed,
             OtherCores = serverCpu is null || machine0 is null ? double.NaN : (machine!.Value - clientCpu - serverCpuUsed) / result.Elapsed,
         };
+    }
+
+    private async Task ProbeAsync(HttpRequestMessage message, int expectedStatus)
+    {
+        using (message)
+        using (var response = await client.SendAsync(message))
+        {
+            if ((int)response.StatusCode != expectedStatus)
+                throw new InvalidOperationException($"HTTP {(int)response.StatusCode} instead of {expectedStatus} on {message.Method} {message.RequestUri?.PathAndQuery}: "
+                    + BenchmarkRun.Shorten(await response.Content.ReadAsStringAsync()));
+        }
     }
 
     private static TimeSpan ClientCpu() => ServerProcess.ProcessCpu(Environment.ProcessId) ?? Process.GetCurrentProcess().TotalProcessorTime;

@@ -64,8 +64,8 @@ Console.WriteLine();
 Console.WriteLine($"FhirMbb benchmark, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, commit {Git(repoRoot, "rev-parse --short HEAD")}");
 Console.WriteLine($"machine: {Report.Machine()}");
 Console.WriteLine($"load: {options.Connections} connections, {options.Warmup.TotalSeconds:0} s warm-up + {options.Duration.TotalSeconds:0} s measured per phase; "
-    + $"Validation__Mode={options.ValidationMode}; server logs in {run.WorkDir}"
-    + (options.ServerEnvironment is { Count: > 0 } env ? "; server environment: " + string.Join(" ", env.Select(e => $"{e.Key}={e.Value}")) : ""));
+    + $"load generator: {run.Driver.Generator}; Validation__Mode={options.ValidationMode}; server logs in {run.WorkDir}; "
+    + "server environment: " + string.Join(" ", run.ServerEnvironment.Select(e => $"{e.Key}={e.Value}")));
 Console.WriteLine();
 Console.WriteLine(Report.Table(lines));
 return 0;

@@ -12,7 +12,8 @@ namespace FhirMbb.Benchmarks;
 /// </summary>
 public sealed class WrkLoad(string wrk, string workDir)
 {
-    private const int DistinctRequests = 1000;
+    // Enough for every Patient of the search scenario (5,000 at 1M Observations) to be asked for once per round.
+    private const int DistinctRequests = 5000;
     private int _scripts;
 
     /// <summary>wrk on the PATH, or null.</summary>

@@ -62,6 +62,10 @@ public sealed class SearchScenario : IScenario
                 }
             }
 
+            // The database file read once, so its pages are in the OS page cache as on a server that has been up for a while
+            // (1.6 GB at 1M, against 23 GiB of RAM); a kept database is otherwise measured on whatever the cache still holds.
+            var cached = await ReadThroughAsync(dbPath);
+            BenchmarkRun.Progress($"{Name}: read {cached / 1024.0 / 1024.0:#,0} MB of database files into the page cache");
             // Warm-up, then a pause until the server is idle (start-up and the warm-up leave background work), then the measurement.
             var settle = TimeSpan.FromSeconds(120);
             await server.SettleAsync(run.Client, "/readyz", settle);
@@ -79,7 +83,7 @@ public sealed class SearchScenario : IScenario
             return
             [
                 new ScenarioLine("search patient+code", "req/s", byPatient.PerSecond, null, byPatient.Latency, byPatient.Errors, rss, db,
-                    patientTarget with { Met = full ? byPatient.Errors == 0 && byPatient.Latency.P95 <= 20 : null }, $"{scale}; {Report.Cpu(byPatient)}"),
+                    patientTarget with { Met = full ? byPatient.Errors == 0 && byPatient.Latency.P95 <= 20 : null }, $"{scale}; database files read into the page cache before the load; {Report.Cpu(byPatient)}"),
                 new ScenarioLine("search code+date", "req/s", byDate.PerSecond, null, byDate.Latency, byDate.Errors, rss, db,
                     dateTarget with { Met = full ? byDate.Errors == 0 && byDate.Latency.P95 <= 50 : null }, $"{scale}; {Report.Cpu(byDate)}"),
                 new ScenarioLine("peak RSS at 1M resources", "MB", rss / 1024.0 / 1024.0, null, null, null, rss, db,
@@ -102,6 +106,20 @@ public sealed class SearchScenario : IScenario
             BenchmarkRun.Progress($"{Name}: {from + n:#,0} Observations stored");
         }
         return patients;
+    }
+
+    /// <summary>Reads the database and its WAL from start to end (and discards the bytes); returns how many were read.</summary>
+    private static async Task<long> ReadThroughAsync(string dbPath)
+    {
+        long total = 0;
+        var buffer = new byte[1 << 20];
+        foreach (var path in new[] { dbPath, dbPath + "-wal" }.Where(File.Exists))
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+            int read;
+            while ((read = await file.ReadAsync(buffer)) > 0) total += read;
+        }
+        return total;
     }
 
     /// <summary>The Patient ids of a kept database, when it was loaded completely with the same Observation count.</summary>

@@ -53,19 +53,18 @@ internal sealed class SqliteReaderPool(string connectionString) : IDisposable
 
 /// <summary>One open read connection and its prepared statements; used by one request at a time.</summary>
 /// <remarks>
-/// The reads by id (the hot path) run on SQLite's own statement handles: binding by index and reading the
+/// The reads by id (the hot path) and a patient's resources of one type ($evaluate-block) run on SQLite's own statement handles: binding by index and reading the
 /// columns straight from the row skip Microsoft.Data.Sqlite's per-execution work (a reader object, parameter
 /// lookup by name, an iterator over statements), which the read profile showed beside SQLite's own cost.
 /// </remarks>
 internal sealed class SqliteReaderSession : IDisposable
 {
-    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json";
     private const int BusyTimeoutMs = 10_000;
 
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _current;
     private readonly sqlite3_stmt _version;
-    private readonly SqliteCommand _patient;
+    private readonly sqlite3_stmt _patient;
 
     public SqliteReaderSession(string connectionString)
     {
@@ -80,8 +79,9 @@ internal sealed class SqliteReaderSession : IDisposable
         _version = PrepareRaw("SELECT v.seq, v.version, v.last_updated, v.deleted, v.json, "
             + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) "
             + "FROM resource_version v WHERE v.type = ?1 AND v.id = ?2 AND v.version = ?3");
-        _patient = Prepare($"SELECT {Columns}, r.patient_id FROM resource r JOIN resource_version v ON v.seq = r.seq "
-            + "WHERE r.patient_id = $patient AND r.type = $type AND r.deleted = 0", "$patient", "$type");
+        // Columns: seq, id, version, last_updated, json (type and patient are the caller's: matched exactly; deleted is 0).
+        _patient = PrepareRaw("SELECT v.seq, v.id, v.version, v.last_updated, v.json FROM resource r JOIN resource_version v ON v.seq = r.seq "
+            + "WHERE r.patient_id = ?1 AND r.type = ?2 AND r.deleted = 0");
     }
 
     /// <summary>Set when a query failed; the session is closed instead of being reused.</summary>
@@ -120,21 +120,34 @@ internal sealed class SqliteReaderSession : IDisposable
 
     public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId)
     {
-        _patient.Parameters[0].Value = patientId;
-        _patient.Parameters[1].Value = type;
         var rows = new List<StoredResource>();
         try
         {
-            using var reader = _patient.ExecuteReader();
-            while (reader.Read()) rows.Add(ToStored(reader));
+            Check(raw.sqlite3_bind_text(_patient, 1, patientId));
+            Check(raw.sqlite3_bind_text(_patient, 2, type));
+            int rc;
+            while ((rc = raw.sqlite3_step(_patient)) == raw.SQLITE_ROW)
+            {
+                rows.Add(new StoredResource(type, raw.sqlite3_column_text(_patient, 1).utf8_to_string(), raw.sqlite3_column_int(_patient, 2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false, Blob(_patient, 4),
+                    raw.sqlite3_column_int64(_patient, 0), patientId));
+            }
+            if (rc != raw.SQLITE_DONE) Check(rc);
         }
         catch
         {
             Broken = true;
             throw;
         }
+        finally
+        {
+            raw.sqlite3_reset(_patient);
+        }
         return rows;
     }
+
+    private static ReadOnlyMemory<byte> Blob(sqlite3_stmt statement, int column) =>
+        raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? ReadOnlyMemory<byte>.Empty : raw.sqlite3_column_blob(statement, column).ToArray();
 
     /// <summary>The one row of a read by id, or null; the statement is reset before returning, so it holds no read lock.</summary>
     private StoredResource? Single(sqlite3_stmt statement, string type, string id)
@@ -144,9 +157,7 @@ internal sealed class SqliteReaderSession : IDisposable
             var rc = raw.sqlite3_step(statement);
             if (rc == raw.SQLITE_DONE) return null;
             if (rc != raw.SQLITE_ROW) Check(rc);
-            var json = raw.sqlite3_column_type(statement, 4) == raw.SQLITE_NULL
-                ? ReadOnlyMemory<byte>.Empty
-                : raw.sqlite3_column_blob(statement, 4).ToArray();
+            var json = Blob(statement, 4);
             var patientId = raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL
                 ? null
                 : raw.sqlite3_column_text(statement, 5).utf8_to_string();
@@ -165,23 +176,10 @@ internal sealed class SqliteReaderSession : IDisposable
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
     }
 
-    private static StoredResource ToStored(SqliteDataReader r) => new(
-        r.GetString(1), r.GetString(2), r.GetInt32(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), r.GetInt64(5) != 0,
-        r.IsDBNull(6) ? ReadOnlyMemory<byte>.Empty : r.GetFieldValue<byte[]>(6), r.GetInt64(0), r.IsDBNull(7) ? null : r.GetString(7));
-
     private sqlite3_stmt PrepareRaw(string sql)
     {
         Check(raw.sqlite3_prepare_v2(_connection.Handle, sql, out var statement));
         return statement;
-    }
-
-    private SqliteCommand Prepare(string sql, params string[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        command.Prepare();
-        return command;
     }
 
     public void Dispose()

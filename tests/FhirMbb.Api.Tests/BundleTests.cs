@@ -79,6 +79,25 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
     }
 
     [Fact]
+    public async Task A_large_transaction_answers_every_entry_with_its_own_stored_resource()
+    {
+        // Several hundred kilobytes each way: the body and the answer outgrow any first guess at their size.
+        var entries = Enumerable.Range(0, 400).Select(i => Post(FhirTest.Patient($"Large{i}-" + new string('x', 600)), Urn())).ToArray();
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(Transaction(entries)));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        Assert.Equal(400, answer.Entry.Count);
+        for (var i = 0; i < answer.Entry.Count; i++)
+        {
+            var patient = Assert.IsType<Patient>(answer.Entry[i].Resource);
+            Assert.StartsWith($"Large{i}-", patient.Name[0].Family);
+            Assert.Equal($"Patient/{patient.Id}/_history/1", answer.Entry[i].Response.Location);
+        }
+    }
+
+    [Fact]
     public async Task A_stale_if_match_fails_the_whole_transaction_with_412()
     {
         var existing = await _client.CreateAsync(FhirTest.Patient());

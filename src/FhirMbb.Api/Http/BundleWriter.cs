@@ -33,6 +33,14 @@ public sealed class BundleWriter(FhirSerialization serialization)
     {
         var format = FhirNegotiation.ResponseFormat(context);
         var pretty = FhirNegotiation.IsPretty(context.Request);
+        if (format == FhirFormat.Json && !pretty)
+        {
+            // Written once into a rented buffer sized for the page, then sent from there.
+            using var buffer = new PooledBuffer(EstimateJsonLength(page));
+            WriteJson(page, buffer);
+            await SendAsync(context, status, format, buffer.WrittenMemory);
+            return;
+        }
         byte[] body;
         if (format == FhirFormat.Xml)
         {
@@ -42,12 +50,26 @@ public sealed class BundleWriter(FhirSerialization serialization)
         {
             var buffer = new ArrayBufferWriter<byte>(4096);
             WriteJson(page, buffer);
-            body = pretty ? FhirResponses.Indent(buffer.WrittenMemory) : buffer.WrittenSpan.ToArray();
+            body = FhirResponses.Indent(buffer.WrittenMemory);
         }
+        await SendAsync(context, status, format, body);
+    }
+
+    private static async Task SendAsync(HttpContext context, int status, FhirFormat format, ReadOnlyMemory<byte> body)
+    {
         context.Response.StatusCode = status;
         context.Response.ContentType = FhirNegotiation.ContentType(format);
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+
+    /// <summary>The resources' bytes plus room for each entry's own elements: most pages need no second buffer.</summary>
+    private static int EstimateJsonLength(BundlePage page)
+    {
+        long length = 512;
+        foreach (var entry in page.Entries)
+            length += 384 + entry.ResourceJson.Length + entry.ResponseOutcomeJson.Length;
+        return (int)Math.Min(length, 64 * 1024 * 1024);
     }
 
     public static void WriteJson(BundlePage page, IBufferWriter<byte> output)

@@ -12,9 +12,21 @@ public sealed class FhirRequestReader(FhirSerialization serialization, IOptions<
 {
     private readonly long _limit = options.Value.MaxRequestBodyBytes;
 
-    public async Task<Resource> ReadResourceAsync(HttpRequest request, CancellationToken ct)
+    public async Task<Resource> ReadResourceAsync(HttpRequest request, CancellationToken ct) =>
+        Parse(request, await ReadBodyAsync(request, ct));
+
+    /// <summary>
+    /// As <see cref="ReadResourceAsync"/>, for bodies that run to hundreds of kilobytes (transactions): read into a
+    /// rented buffer that goes back to the pool once parsed, instead of a new large array per request.
+    /// </summary>
+    public async Task<Resource> ReadLargeResourceAsync(HttpRequest request, CancellationToken ct)
     {
-        var body = await ReadBodyAsync(request, ct);
+        using var body = await ReadPooledAsync(request, ct);
+        return Parse(request, body.WrittenMemory);
+    }
+
+    private Resource Parse(HttpRequest request, ReadOnlyMemory<byte> body)
+    {
         var format = FhirNegotiation.RequestFormat(request);
         if (format is null)
         {
@@ -49,6 +61,35 @@ public sealed class FhirRequestReader(FhirSerialization serialization, IOptions<
             if (buffer.WrittenCount > _limit) throw TooLarge();
         }
         return buffer.WrittenMemory;
+    }
+
+    private async Task<PooledBuffer> ReadPooledAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > _limit) throw TooLarge();
+        var buffer = new PooledBuffer((int)Math.Min(request.ContentLength ?? 4096, _limit) + 1);
+        try
+        {
+            while (true)
+            {
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.GetMemory(8192), ct);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    throw TooLarge();
+                }
+                if (read == 0) return buffer;
+                buffer.Advance(read);
+                if (buffer.WrittenCount > _limit) throw TooLarge();
+            }
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
     }
 
     private FhirOperationException TooLarge() =>

@@ -102,9 +102,40 @@ public sealed class FhirSerialization
 
     public byte[] ToJsonBytes(Base resource, bool pretty = false)
     {
-        var buffer = new ArrayBufferWriter<byte>(2048);
-        WriteJson(resource, buffer, pretty);
-        return buffer.WrittenSpan.ToArray();
+        if (pretty)
+        {
+            var buffer = new ArrayBufferWriter<byte>(2048);
+            WriteJson(resource, buffer, pretty);
+            return buffer.WrittenSpan.ToArray();
+        }
+        // Every write serializes its resource once; this thread's buffer and writer serve each of them, so the only
+        // allocation left is the array of the result.
+        var scratch = _scratch ??= new JsonScratch();
+        scratch.Buffer.ResetWrittenCount();
+        scratch.Writer.Reset(scratch.Buffer);
+        try
+        {
+            _jsonWriter.Value.Serialize(resource, scratch.Writer);
+            scratch.Writer.Flush();
+            return scratch.Buffer.WrittenSpan.ToArray();
+        }
+        finally
+        {
+            if (scratch.Buffer.Capacity > MaxScratchBytes) _scratch = null;
+        }
+    }
+
+    // A thread's scratch buffer is dropped after a resource larger than this, so one huge resource is not kept alive.
+    private const int MaxScratchBytes = 256 * 1024;
+
+    [ThreadStatic] private static JsonScratch? _scratch;
+
+    private sealed class JsonScratch
+    {
+        public ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
+        public Utf8JsonWriter Writer { get; }
+
+        public JsonScratch() => Writer = new Utf8JsonWriter(Buffer, new JsonWriterOptions { SkipValidation = true, Encoder = RelaxedEncoder });
     }
 
     public void WriteJson(Base resource, IBufferWriter<byte> output, bool pretty = false)

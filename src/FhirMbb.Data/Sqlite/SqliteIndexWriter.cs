@@ -118,10 +118,23 @@ internal sealed class SqliteIndexWriter : IDisposable
         raw.sqlite3_bind_int64(statement, 3, n);
     }
 
-    private static void Text(sqlite3_stmt statement, int index, string? value)
+    // Text is encoded into this one buffer rather than a new UTF-8 array per value (a dozen rows of two or three
+    // strings per resource); SQLite copies what is bound.
+    private byte[] _utf8 = new byte[1024];
+
+    private void Text(sqlite3_stmt statement, int index, string? value)
     {
-        if (value is null) raw.sqlite3_bind_null(statement, index);
-        else raw.sqlite3_bind_text(statement, index, value);
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+            return;
+        }
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        var bytes = _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, _utf8));
+        // As when a string is bound directly: SQLite reads it as NUL-terminated, so text ends at a NUL.
+        var nul = bytes.IndexOf((byte)0);
+        raw.sqlite3_bind_text(statement, index, nul >= 0 ? bytes[..nul] : bytes);
     }
 
     /// <summary>Runs the statement and resets it for the next row; a failure (a constraint) throws as any SQLite error would.</summary>

@@ -33,6 +33,8 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
     private IAssertion Rewrite(IAssertion assertion) => assertion switch
     {
         BindingValidator binding => new RememberedBinding(binding),
+        FhirPathValidator invariant when invariant is not NativeInvariant => (IAssertion?)NativeInvariant.For(invariant) ?? invariant,
+        CardinalityValidator cardinality when cardinality.GetType() == typeof(CardinalityValidator) => new CountedCardinality(cardinality),
         SliceValidator slicing => WithSharedDiscriminators((SliceValidator)((IAssertionContainer)slicing).WithChildren((_, child) => Rewrite(child))),
         IAssertionContainer container => container.WithChildren((_, child) => Rewrite(child)),
         _ => assertion,

@@ -2,6 +2,7 @@ using Expression = System.Linq.Expressions.Expression;
 using System.Reflection;
 using Firely.Fhir.Validation;
 using Hl7.Fhir.Model;
+using Canonical = Firely.Fhir.Validation.Canonical;
 
 #pragma warning disable ExperimentalApi // the children validator and the validation state are marked experimental
 
@@ -33,7 +34,7 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
     /// <summary>The faster equivalent, or Firely's own validator where its internals are not as expected.</summary>
     public static ChildrenValidator Over(ChildrenValidator firely)
     {
-        if (Internals.Value is not { } internals) return firely;
+        if (FirelyInternals.Instance is not { } internals) return firely;
         var defined = new List<DefinedChild>();
         foreach (var (name, assertion) in firely.ChildList)
         {
@@ -69,7 +70,7 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
     }
 
     /// <summary>Firely's dispatch of an assertion over a group of nodes (AssertionValidators.ValidateMany).</summary>
-    private static ResultReport ValidateMany(IAssertion assertion, IEnumerable<PocoNode> input, ValidationSettings vc, ValidationState state)
+    internal static ResultReport ValidateMany(IAssertion assertion, IEnumerable<PocoNode> input, ValidationSettings vc, ValidationState state)
     {
         switch (assertion)
         {
@@ -94,31 +95,38 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
     /// </summary>
     private static bool PassesWhenAbsent(IAssertion assertion, FirelyInternals internals) => assertion switch
     {
+        LoopedSchema looped => !looped.HasSlicing,
         ElementSchema schema => schema.GetType() == typeof(ElementSchema) && !internals.Members(schema).OfType<SliceValidator>().Any(),
         IGroupValidatable => false,
         _ => true,
     };
 
     private sealed record DefinedChild(string Name, IAssertion Assertion, bool PassesWhenAbsent, Func<ValidationState, ValidationState> Located);
-
-    private static readonly Lazy<FirelyInternals?> Internals = new(FirelyInternals.Find);
 }
 
 /// <summary>The members of Firely.Fhir.Validation 3.x that its children check uses and does not expose.</summary>
-internal sealed class FirelyInternals(PropertyInfo members, MethodInfo updateLocation, MethodInfo toChild, Type definitionPath)
+internal sealed class FirelyInternals(PropertyInfo members, PropertyInfo id, MethodInfo updateLocation, MethodInfo toChild, Type definitionPath)
 {
-    public static FirelyInternals? Find()
+    private static readonly Lazy<FirelyInternals?> Found = new(Find);
+
+    /// <summary>Null when this version of the validator does not have the expected members (then nothing is rewritten with them).</summary>
+    public static FirelyInternals? Instance => Found.Value;
+
+    private static FirelyInternals? Find()
     {
         const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance;
         var definitionPath = typeof(ValidationState).Assembly.GetType("Firely.Fhir.Validation.DefinitionPath");
         var members = typeof(ElementSchema).GetProperty("Members", Any);
+        var id = typeof(ElementSchema).GetProperty("Id", Any);
         var updateLocation = typeof(ValidationState).GetMethod("UpdateLocation", Any);
         var toChild = definitionPath?.GetMethod("ToChild", Any, [typeof(string), typeof(string)]);
-        return definitionPath is null || members is null || updateLocation is null || toChild is null ? null
-            : new FirelyInternals(members, updateLocation, toChild, definitionPath);
+        return definitionPath is null || members is null || id is null || updateLocation is null || toChild is null ? null
+            : new FirelyInternals(members, id, updateLocation, toChild, definitionPath);
     }
 
     public IEnumerable<IAssertion> Members(ElementSchema schema) => (IEnumerable<IAssertion>)members.GetValue(schema)!;
+
+    public Canonical? Id(ElementSchema schema) => (Canonical?)id.GetValue(schema);
 
     /// <summary>state => state.UpdateLocation(path => path.ToChild(name, type)), compiled once per defined child.</summary>
     public Func<ValidationState, ValidationState> ChildLocation(string name, string? type)
@@ -129,5 +137,81 @@ internal sealed class FirelyInternals(PropertyInfo members, MethodInfo updateLoc
         var state = Expression.Parameter(typeof(ValidationState), "state");
         return Expression.Lambda<Func<ValidationState, ValidationState>>(
             Expression.Call(state, updateLocation, Expression.Constant(step, step.GetType())), state).Compile();
+    }
+}
+
+/// <summary>
+/// A plain element schema whose members run in a loop, as Firely's ElementSchema runs them (type-label shortcut members
+/// first; on no nodes only the slicing), without its per-call LINQ and the filter closures of ValidationSettings.Filter:
+/// the include and exclude filters are the settings' own, applied the same way.
+/// </summary>
+internal sealed class LoopedSchema : ElementSchema, IGroupValidatable, IValidatable
+{
+    private readonly IAssertion[] _members;
+    private readonly IAssertion[] _shortcuts;
+    private readonly IAssertion[] _slicings;
+
+    private LoopedSchema(Canonical id, IAssertion[] members) : base(id, members)
+    {
+        _members = members;
+        _shortcuts = members.Where(m => m is FhirTypeLabelValidator).ToArray();
+        _slicings = members.Where(m => m is SliceValidator).ToArray();
+    }
+
+    public bool HasSlicing => _slicings.Length != 0;
+
+    /// <summary>The same schema with its members looped, or the schema itself when it is not a plain ElementSchema.</summary>
+    public static ElementSchema Over(ElementSchema schema, FirelyInternals internals) =>
+        schema.GetType() == typeof(ElementSchema) && internals.Id(schema) is { } id
+            ? new LoopedSchema(id, internals.Members(schema).ToArray())
+            : schema;
+
+    ResultReport IGroupValidatable.Validate(IEnumerable<PocoNode> input, ValidationSettings vc, ValidationState state)
+    {
+        var empty = input is PocoListNode list ? list.Pocos.Count == 0 : !input.Any();
+        var reports = new List<ResultReport>();
+        foreach (var member in empty ? _slicings : _members)
+            if (Included(member, vc)) reports.Add(DirectChildren.ValidateMany(member, input, vc, state));
+        return ResultReport.Combine(reports);
+    }
+
+    ResultReport IValidatable.Validate(PocoNode input, ValidationSettings vc, ValidationState state)
+    {
+        if (_shortcuts.Length != 0)
+        {
+            var shortcut = ValidateEach(_shortcuts, input, vc, state);
+            if (!shortcut.IsSuccessful) return shortcut;
+        }
+        return ValidateEach(_members, input, vc, state);
+    }
+
+    private static ResultReport ValidateEach(IAssertion[] members, PocoNode input, ValidationSettings vc, ValidationState state)
+    {
+        var reports = new List<ResultReport>(members.Length);
+        foreach (var member in members)
+            if (Included(member, vc)) reports.Add(member is IValidatable validatable ? validatable.Validate(input, vc, state) : ResultReport.SUCCESS);
+        return ResultReport.Combine(reports);
+    }
+
+    /// <summary>ValidationSettings.Filter: no include filter or one that takes it, and no exclude filter that drops it.</summary>
+    private static bool Included(IAssertion member, ValidationSettings vc)
+    {
+        if (vc.IncludeFilters.Count != 0)
+        {
+            var included = false;
+            foreach (var include in vc.IncludeFilters)
+                if (include(member)) { included = true; break; }
+            if (!included) return false;
+        }
+        // The settings hold a List: indexing it spares an enumerator per member and validation step.
+        if (vc.ExcludeFilters is List<Predicate<IAssertion>> excludes)
+        {
+            for (var i = 0; i < excludes.Count; i++)
+                if (excludes[i](member)) return false;
+            return true;
+        }
+        foreach (var exclude in vc.ExcludeFilters)
+            if (exclude(member)) return false;
+        return true;
     }
 }

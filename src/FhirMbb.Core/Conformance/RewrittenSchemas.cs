@@ -38,6 +38,8 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
         ChildrenValidator children when children.GetType() == typeof(ChildrenValidator) =>
             DirectChildren.Over((ChildrenValidator)((IAssertionContainer)children).WithChildren((_, child) => Rewrite(child))),
         SliceValidator slicing => WithSharedDiscriminators((SliceValidator)((IAssertionContainer)slicing).WithChildren((_, child) => Rewrite(child))),
+        ElementSchema schema when schema.GetType() == typeof(ElementSchema) && FirelyInternals.Instance is { } internals =>
+            LoopedSchema.Over((ElementSchema)((IAssertionContainer)schema).WithChildren((_, child) => Rewrite(child)), internals),
         IAssertionContainer container => container.WithChildren((_, child) => Rewrite(child)),
         _ => assertion,
     };

@@ -33,7 +33,13 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
     private IAssertion Rewrite(IAssertion assertion) => assertion switch
     {
         BindingValidator binding => new RememberedBinding(binding),
+        FhirPathValidator invariant when invariant is not NativeInvariant => (IAssertion?)NativeInvariant.For(invariant) ?? invariant,
+        CardinalityValidator cardinality when cardinality.GetType() == typeof(CardinalityValidator) => new CountedCardinality(cardinality),
+        ChildrenValidator children when children.GetType() == typeof(ChildrenValidator) =>
+            DirectChildren.Over((ChildrenValidator)((IAssertionContainer)children).WithChildren((_, child) => Rewrite(child))),
         SliceValidator slicing => WithSharedDiscriminators((SliceValidator)((IAssertionContainer)slicing).WithChildren((_, child) => Rewrite(child))),
+        ElementSchema schema when schema.GetType() == typeof(ElementSchema) && FirelyInternals.Instance is { } internals =>
+            LoopedSchema.Over((ElementSchema)((IAssertionContainer)schema).WithChildren((_, child) => Rewrite(child)), internals),
         IAssertionContainer container => container.WithChildren((_, child) => Rewrite(child)),
         _ => assertion,
     };

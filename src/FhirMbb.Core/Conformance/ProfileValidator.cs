@@ -141,7 +141,7 @@ public sealed class ProfileValidator
         }
         foreach (var profile in wanted)
         {
-            if (await engine.Resolver.ResolveByCanonicalUriAsync(profile).ConfigureAwait(false) is not StructureDefinition)
+            if (!await IsKnownProfileAsync(engine, profile).ConfigureAwait(false))
             {
                 outcome.Issue.Add(Issue(OperationOutcome.IssueSeverity.Error, OperationOutcome.IssueType.NotFound, $"Profile {profile} is not known to this server.", resource.TypeName));
                 continue;
@@ -149,6 +149,18 @@ public sealed class ProfileValidator
             outcome.Issue.AddRange(engine.Validator.Validate(resource, profile).Issue);
         }
         return Finish(outcome, resource);
+    }
+
+    // Profiles found once are found forever (the definitions are fixed once the engine is built); the resolver takes a
+    // lock per lookup, which every validated write paid. Only hits are kept, so the set is bounded by what is published.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownProfiles = new(StringComparer.Ordinal);
+
+    private async ValueTask<bool> IsKnownProfileAsync(Engine engine, string profile)
+    {
+        if (_knownProfiles.ContainsKey(profile)) return true;
+        if (await engine.Resolver.ResolveByCanonicalUriAsync(profile).ConfigureAwait(false) is not StructureDefinition) return false;
+        _knownProfiles.TryAdd(profile, true);
+        return true;
     }
 
     public OperationOutcome Validate(Resource resource, IEnumerable<string>? profiles = null) =>

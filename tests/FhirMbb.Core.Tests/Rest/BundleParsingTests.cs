@@ -22,6 +22,14 @@ public sealed class BundleParsingTests
         })],
     };
 
+    /// <summary>The parse of a bundle the server must refuse: a 400, whose message the caller then checks.</summary>
+    private static FhirOperationException Refused(string json)
+    {
+        var e = Assert.Throws<FhirOperationException>(() => Serialization.ParseJson(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(400, e.Status);
+        return e;
+    }
+
     [Fact]
     public void An_invalid_resource_in_an_entry_is_a_400_naming_the_entry_and_the_element()
     {
@@ -29,9 +37,8 @@ public sealed class BundleParsingTests
             """{"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},""" +
             """{"resource":{"resourceType":"Patient","gender":42},"request":{"method":"POST","url":"Patient"}}]}""";
 
-        var e = Assert.Throws<FhirOperationException>(() => Serialization.ParseJson(Encoding.UTF8.GetBytes(json)));
+        var e = Refused(json);
 
-        Assert.Equal(400, e.Status);
         Assert.Contains("Bundle.entry[1].resource", e.Message);
         Assert.Contains("gender", e.Message);
     }
@@ -42,9 +49,8 @@ public sealed class BundleParsingTests
         var json = """{"resourceType":"Bundle","type":"transaction","entry":[""" +
             """{"resource":{"resourceType":"Patient","active":true},"colour":"blue","request":{"method":"POST","url":"Patient"}}]}""";
 
-        var e = Assert.Throws<FhirOperationException>(() => Serialization.ParseJson(Encoding.UTF8.GetBytes(json)));
+        var e = Refused(json);
 
-        Assert.Equal(400, e.Status);
         Assert.Contains("colour", e.Message);
     }
 
@@ -54,9 +60,8 @@ public sealed class BundleParsingTests
         var json = """{"resourceType":"Bundle","type":"transaction","entry":[""" +
             """{"resource":{"resourceType":"Patient","active":true},"resource":{"resourceType":"Patient","active":false},"request":{"method":"POST","url":"Patient"}}]}""";
 
-        var e = Assert.Throws<FhirOperationException>(() => Serialization.ParseJson(Encoding.UTF8.GetBytes(json)));
+        var e = Refused(json);
 
-        Assert.Equal(400, e.Status);
         Assert.Contains("resource", e.Message);
     }
 
@@ -65,9 +70,7 @@ public sealed class BundleParsingTests
     {
         var json = """{"resourceType":"Bundle","type":"transaction","entry":[{"resource":"Patient","request":{"method":"POST","url":"Patient"}}]}""";
 
-        var e = Assert.Throws<FhirOperationException>(() => Serialization.ParseJson(Encoding.UTF8.GetBytes(json)));
-
-        Assert.Equal(400, e.Status);
+        Refused(json);
     }
 
     [Fact]

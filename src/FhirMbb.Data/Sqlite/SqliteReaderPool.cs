@@ -89,33 +89,17 @@ internal sealed class SqliteReaderSession : IDisposable
 
     public StoredResource? ReadCurrent(string type, string id)
     {
-        try
-        {
-            Check(raw.sqlite3_bind_text(_current, 1, type));
-            Check(raw.sqlite3_bind_text(_current, 2, id));
-            return Single(_current, type, id);
-        }
-        catch
-        {
-            Broken = true;
-            throw;
-        }
+        Check(raw.sqlite3_bind_text(_current, 1, type));
+        Check(raw.sqlite3_bind_text(_current, 2, id));
+        return Single(_current, type, id);
     }
 
     public StoredResource? ReadVersion(string type, string id, int version)
     {
-        try
-        {
-            Check(raw.sqlite3_bind_text(_version, 1, type));
-            Check(raw.sqlite3_bind_text(_version, 2, id));
-            Check(raw.sqlite3_bind_int(_version, 3, version));
-            return Single(_version, type, id);
-        }
-        catch
-        {
-            Broken = true;
-            throw;
-        }
+        Check(raw.sqlite3_bind_text(_version, 1, type));
+        Check(raw.sqlite3_bind_text(_version, 2, id));
+        Check(raw.sqlite3_bind_int(_version, 3, version));
+        return Single(_version, type, id);
     }
 
     public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId)
@@ -133,11 +117,6 @@ internal sealed class SqliteReaderSession : IDisposable
                     raw.sqlite3_column_int64(_patient, 0), patientId));
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
-        }
-        catch
-        {
-            Broken = true;
-            throw;
         }
         finally
         {
@@ -171,9 +150,12 @@ internal sealed class SqliteReaderSession : IDisposable
         }
     }
 
+    /// <summary>Every SQLite call of a session goes through here: a failure marks the session broken, then throws.</summary>
     private void Check(int rc)
     {
-        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
+        if (rc == raw.SQLITE_OK) return;
+        Broken = true;
+        SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
     }
 
     private sqlite3_stmt PrepareRaw(string sql)

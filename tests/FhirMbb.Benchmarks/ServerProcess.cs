@@ -80,6 +80,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// work behind, mostly the runtime recompiling hot methods at a higher tier: measured at once, that work is
     /// billed to the scenario (a third of the server's CPU in a 5 s read run, a quarter in an ingest run).
     /// </summary>
+    /// <summary>The longest a scenario waits for a server to settle before measuring anyway.</summary>
+    public static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(120);
+
     public async Task<TimeSpan> SettleAsync(HttpClient client, string? readyPath, TimeSpan timeout)
     {
         var t0 = Stopwatch.GetTimestamp();

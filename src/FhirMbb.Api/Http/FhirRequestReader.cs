@@ -42,53 +42,50 @@ public sealed class FhirRequestReader(FhirSerialization serialization, IOptions<
     /// <summary>The whole body, refusing with 413 as soon as it passes the configured limit.</summary>
     public async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentLength > _limit) throw TooLarge();
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, _limit) + 1);
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            int read;
-            try
-            {
-                read = await request.Body.ReadAsync(memory, ct);
-            }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                throw TooLarge();
-            }
-            if (read == 0) break;
-            buffer.Advance(read);
-            if (buffer.WrittenCount > _limit) throw TooLarge();
-        }
+        var buffer = new ArrayBufferWriter<byte>(InitialCapacity(request));
+        await ReadIntoAsync(request, buffer, ct);
         return buffer.WrittenMemory;
     }
 
     private async Task<PooledBuffer> ReadPooledAsync(HttpRequest request, CancellationToken ct)
     {
-        if (request.ContentLength > _limit) throw TooLarge();
-        var buffer = new PooledBuffer((int)Math.Min(request.ContentLength ?? 4096, _limit) + 1);
+        var buffer = new PooledBuffer(InitialCapacity(request));
         try
         {
-            while (true)
-            {
-                int read;
-                try
-                {
-                    read = await request.Body.ReadAsync(buffer.GetMemory(8192), ct);
-                }
-                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-                {
-                    throw TooLarge();
-                }
-                if (read == 0) return buffer;
-                buffer.Advance(read);
-                if (buffer.WrittenCount > _limit) throw TooLarge();
-            }
+            await ReadIntoAsync(request, buffer, ct);
+            return buffer;
         }
         catch
         {
             buffer.Dispose();
             throw;
+        }
+    }
+
+    private int InitialCapacity(HttpRequest request)
+    {
+        if (request.ContentLength > _limit) throw TooLarge();
+        return (int)Math.Min(request.ContentLength ?? 4096, _limit) + 1;
+    }
+
+    private async Task ReadIntoAsync(HttpRequest request, IBufferWriter<byte> buffer, CancellationToken ct)
+    {
+        long written = 0;
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await request.Body.ReadAsync(buffer.GetMemory(8192), ct);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                throw TooLarge();
+            }
+            if (read == 0) return;
+            buffer.Advance(read);
+            written += read;
+            if (written > _limit) throw TooLarge();
         }
     }
 

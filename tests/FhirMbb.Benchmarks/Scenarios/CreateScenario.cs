@@ -12,8 +12,6 @@ public sealed class CreateScenario : IScenario
 {
     public string Name => "create";
 
-    private static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(60);
-
     private static readonly IReadOnlyDictionary<string, string> WithoutIndexing = new Dictionary<string, string> { ["Search__Indexing"] = "false" };
 
     public async Task<IReadOnlyList<ScenarioLine>> RunAsync(BenchmarkRun run)
@@ -28,7 +26,7 @@ public sealed class CreateScenario : IScenario
             HttpRequestMessage Echo(long _) => BenchmarkRun.Post(bare.BaseUrl + FloorServer.CreatePath, body);
             // The same procedure as ours: warm-up, a pause until idle, then the measurement.
             await run.Driver.RunAsync(Echo, 201, o.Connections, TimeSpan.Zero, o.Warmup);
-            await bare.SettleAsync(run.Client, readyPath: null, MaxSettle);
+            await bare.SettleAsync(run.Client, readyPath: null, ServerProcess.MaxSettle);
             floor = await run.Driver.RunAsync(Echo, 201, o.Connections, TimeSpan.Zero, o.Duration, bare.CpuTime);
         }
 
@@ -71,7 +69,7 @@ public sealed class CreateScenario : IScenario
             // Warm-up, then a pause until the server is idle (the runtime recompiles the hot paths at a higher tier
             // during the first seconds of load), then the measurement, as for read.
             await run.Driver.RunAsync(Create, 201, o.Connections, TimeSpan.Zero, o.Warmup);
-            var settled = await server.SettleAsync(run.Client, "/readyz", MaxSettle);
+            var settled = await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
             BenchmarkRun.Progress($"{Name}: server idle after {settled.TotalSeconds:0.0} s; {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections, "
                 + $"Validation__Mode={o.ValidationMode}{label}");
             var load = await run.Driver.RunAsync(Create, 201, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);

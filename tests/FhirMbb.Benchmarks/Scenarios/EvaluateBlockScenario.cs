@@ -42,7 +42,7 @@ public sealed class EvaluateBlockScenario : IScenario
             }
             BenchmarkRun.Progress($"{Name}: {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
             // Warm-up, then a pause until the server is idle (start-up and the 102 validated creates leave background work).
-            var settle = TimeSpan.FromSeconds(120);
+            var settle = ServerProcess.MaxSettle;
             await server.SettleAsync(run.Client, "/readyz", settle);
             await run.Driver.RunAsync(_ => BenchmarkRun.Get(url), 200, o.Connections, TimeSpan.Zero, o.Warmup);
             await server.SettleAsync(run.Client, readyPath: null, settle);

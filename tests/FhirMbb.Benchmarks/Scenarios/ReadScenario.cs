@@ -5,8 +5,6 @@ namespace FhirMbb.Benchmarks.Scenarios;
 /// <summary>GET Observation/[id] over a set of stored pain scores, in JSON or XML, against bare Kestrel returning the same bytes.</summary>
 public sealed class ReadScenario(bool xml) : IScenario
 {
-    private static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(60);
-
     public string Name => xml ? "read-xml" : "read-json";
 
     public async Task<IReadOnlyList<ScenarioLine>> RunAsync(BenchmarkRun run)
@@ -28,9 +26,9 @@ public sealed class ReadScenario(bool xml) : IScenario
                 sample = await first.Content.ReadAsByteArrayAsync();
             HttpRequestMessage Read(long n) => BenchmarkRun.Get($"{server.BaseUrl}/fhir/Observation/{ids[(int)(n % ids.Count)]}", accept);
             // Warm-up, then a pause until the server is idle, then the measurement.
-            settled = await server.SettleAsync(run.Client, "/readyz", MaxSettle);
+            settled = await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
             await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            settled += await server.SettleAsync(run.Client, "/readyz", MaxSettle);
+            settled += await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
             BenchmarkRun.Progress($"{Name}: {ids.Count} Observations stored, server idle {settled.TotalSeconds:0.0} s in all after loading and after warm-up; "
                 + $"{o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
             ours = await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
@@ -44,7 +42,7 @@ public sealed class ReadScenario(bool xml) : IScenario
             HttpRequestMessage Read(long _) => BenchmarkRun.Get(bare.BaseUrl + FloorServer.ReadPath, accept);
             // The same procedure as ours, so both are measured warm and settled.
             await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            await bare.SettleAsync(run.Client, readyPath: null, MaxSettle);
+            await bare.SettleAsync(run.Client, readyPath: null, ServerProcess.MaxSettle);
             floor = await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Duration, bare.CpuTime);
         }
 

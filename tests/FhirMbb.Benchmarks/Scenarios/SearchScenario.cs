@@ -67,7 +67,7 @@ public sealed class SearchScenario : IScenario
             var cached = await ReadThroughAsync(dbPath);
             BenchmarkRun.Progress($"{Name}: read {cached / 1024.0 / 1024.0:#,0} MB of database files into the page cache");
             // Warm-up, then a pause until the server is idle (start-up and the warm-up leave background work), then the measurement.
-            var settle = TimeSpan.FromSeconds(120);
+            var settle = ServerProcess.MaxSettle;
             await server.SettleAsync(run.Client, "/readyz", settle);
             await run.Driver.RunAsync(n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, TimeSpan.Zero, o.Warmup);
             await server.SettleAsync(run.Client, readyPath: null, settle);

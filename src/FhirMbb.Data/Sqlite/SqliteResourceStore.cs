@@ -38,6 +38,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     public SqliteResourceStore(string connectionString)
     {
+        SqliteRuntime.EnsureConfigured();
         var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true };
         if (builder.Mode != SqliteOpenMode.Memory && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
         {

@@ -23,6 +23,7 @@ internal sealed class SqliteIndexWriter : IDisposable
     private readonly sqlite3_stmt _quantity;
     private readonly sqlite3_stmt _number;
     private readonly sqlite3_stmt _uri;
+    private readonly sqlite3_stmt _dateMulti;
 
     public SqliteIndexWriter(SqliteConnection connection)
     {
@@ -36,6 +37,7 @@ internal sealed class SqliteIndexWriter : IDisposable
         _quantity = Prepare("INSERT INTO idx_quantity (rid, param_id, n, value, system, code, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         _number = Prepare("INSERT INTO idx_number (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _uri = Prepare("INSERT INTO idx_uri (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
+        _dateMulti = Prepare("INSERT OR IGNORE INTO idx_date_multi (param_id, rid) VALUES (?1, ?2)");
     }
 
     /// <param name="isNew">A resource written for the first time has no rows to delete.</param>
@@ -74,6 +76,7 @@ internal sealed class SqliteIndexWriter : IDisposable
             raw.sqlite3_bind_int64(_date, 5, d.End);
             Step(_date);
         }
+        ListSeveralDates(rid, index.Dates);
         n = 0;
         foreach (var r in index.References)
         {
@@ -108,6 +111,25 @@ internal sealed class SqliteIndexWriter : IDisposable
             Key(_uri, rid, u.ParamId, n++);
             Text(_uri, 4, u.Value);
             Step(_uri);
+        }
+    }
+
+    /// <summary>
+    /// Lists the resource in idx_date_multi for each parameter it has more than one date row for (see schema 0004:
+    /// such a resource may meet date=ge..&amp;date=lt.. on two different rows, so the date window alone cannot find it).
+    /// </summary>
+    private void ListSeveralDates(long rid, List<DateIndex> dates)
+    {
+        for (var i = 1; i < dates.Count; i++)
+        {
+            // Listed once, at the parameter's second row.
+            var earlier = 0;
+            for (var j = 0; j < i; j++)
+                if (dates[j].ParamId == dates[i].ParamId) earlier++;
+            if (earlier != 1) continue;
+            raw.sqlite3_bind_int64(_dateMulti, 1, dates[i].ParamId);
+            raw.sqlite3_bind_int64(_dateMulti, 2, rid);
+            Step(_dateMulti);
         }
     }
 
@@ -154,7 +176,7 @@ internal sealed class SqliteIndexWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri]))
+        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti]))
             statement.Dispose();
     }
 }

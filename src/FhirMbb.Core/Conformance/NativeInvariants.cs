@@ -1,3 +1,4 @@
+using System.Globalization;
 using Firely.Fhir.Validation;
 using Hl7.Fhir.Model;
 
@@ -6,9 +7,10 @@ using Hl7.Fhir.Model;
 namespace FhirMbb.Core.Conformance;
 
 /// <summary>
-/// A core-specification invariant whose FHIRPath is, for the common instance, decided by looking at one or two
-/// children: when that look proves the invariant holds, the result is the plain success Firely gives; otherwise the
-/// Firely invariant runs exactly as before (so every failure, and every case not proven here, is Firely's own).
+/// An invariant whose FHIRPath is, for the common instance, decided by looking at one or two children (the core
+/// specification's, below) or at the value's type and the value itself (profile invariants, see
+/// <see cref="TypedInvariants"/>): when that look proves the invariant holds, the result is the plain success Firely
+/// gives; otherwise the Firely invariant runs exactly as before (so every failure, and every case not proven here, is Firely's own).
 /// Still a <see cref="FhirPathValidator"/> with the same key and expression, so the settings' filters (dom-6) and the
 /// base-type invariant check treat it as the original.
 /// </summary>
@@ -25,9 +27,15 @@ internal sealed record NativeInvariant : FhirPathValidator, IValidatable
         SeverityOverride = firely.SeverityOverride;
     }
 
-    /// <summary>The invariant with a native shortcut, or null when its key and expression are not one of the known core ones.</summary>
-    public static NativeInvariant? For(FhirPathValidator invariant) =>
-        Shortcuts.TryGetValue((invariant.Key, invariant.Expression), out var proven) ? new NativeInvariant(invariant, proven) : null;
+    /// <summary>
+    /// The invariant with a native shortcut, or null when its expression is neither one of the known core ones nor of
+    /// a shape <see cref="TypedInvariants"/> decides.
+    /// </summary>
+    public static NativeInvariant? For(FhirPathValidator invariant)
+    {
+        var proven = Shortcuts.GetValueOrDefault((invariant.Key, invariant.Expression)) ?? TypedInvariants.For(invariant.Expression);
+        return proven is null ? null : new NativeInvariant(invariant, proven);
+    }
 
     ResultReport IValidatable.Validate(PocoNode input, ValidationSettings vc, ValidationState state) =>
         _provenToHold(input.Poco) ? ResultReport.SUCCESS : ((IValidatable)_firely).Validate(input, vc, state);
@@ -100,6 +108,57 @@ internal sealed class CountedCardinality(CardinalityValidator firely) : Cardinal
         vc.ModelInspector?.FindClassMapping(parent) is { } mapping && mapping.FindMappedElementByName(name) is not { IsCollection: true };
 
     private bool InRange(int count) => (Min is not { } min || count >= min) && (Max is not { } max || count <= max);
+}
+
+/// <summary>
+/// Profile invariants on a choice element of the form <c>ofType(T).all(predicate)</c>: true on their face when the value
+/// is of another type (ofType gives nothing, and all() of nothing is true), and for two predicates decided natively:
+/// an integer range (<c>$this &gt;= A and $this &lt;= B</c>) and a dateTime's text length
+/// (<c>$this.toString().length() &gt; N</c>). The bounds are read from the expression, so the profile keeps its
+/// numbers. A value of a related primitive type (unsignedInt for integer, say) is left to Firely.
+/// </summary>
+internal static partial class TypedInvariants
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@"^ofType\((?<type>[A-Za-z]+)\)\.all\((?<predicate>.*)\)$")]
+    private static partial System.Text.RegularExpressions.Regex OfTypeAll();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\$this >= (?<low>-?\d{1,9}) and \$this <= (?<high>-?\d{1,9})$")]
+    private static partial System.Text.RegularExpressions.Regex IntegerRange();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\$this\.toString\(\)\.length\(\) > (?<length>\d{1,4})$")]
+    private static partial System.Text.RegularExpressions.Regex TextLonger();
+
+    public static Func<Base, bool>? For(string expression)
+    {
+        var shape = OfTypeAll().Match(expression);
+        if (!shape.Success || ModelInfo.ModelInspector.FindClassMapping(shape.Groups["type"].Value) is not { } mapping) return null;
+        var type = mapping.NativeType;
+        var predicate = Predicate(type, shape.Groups["predicate"].Value);
+        return focus => type.IsInstanceOfType(focus) ? predicate?.Invoke(focus) == true : OfOtherType(focus, type);
+    }
+
+    /// <summary>
+    /// Proven not a <paramref name="type"/> for FHIRPath's ofType: a complex value is its own class (or a subclass); a
+    /// primitive is never a complex type. Two primitive types may be related in FHIR's hierarchy without being related
+    /// classes here, so that case is not proven.
+    /// </summary>
+    private static bool OfOtherType(Base focus, Type type) => focus is not PrimitiveType || !typeof(PrimitiveType).IsAssignableFrom(type);
+
+    private static Func<Base, bool>? Predicate(Type type, string predicate)
+    {
+        if (type == typeof(Integer) && IntegerRange().Match(predicate) is { Success: true } range)
+        {
+            var (low, high) = (int.Parse(range.Groups["low"].Value, CultureInfo.InvariantCulture), int.Parse(range.Groups["high"].Value, CultureInfo.InvariantCulture));
+            return focus => focus is Integer { Value: { } value } && value >= low && value <= high;
+        }
+        if (type == typeof(FhirDateTime) && TextLonger().Match(predicate) is { Success: true } longer)
+        {
+            var length = int.Parse(longer.Groups["length"].Value, CultureInfo.InvariantCulture);
+            // FHIRPath's toString() of a dateTime is the text of the System.DateTime it converts to.
+            return focus => focus is FhirDateTime { Value: { } text } && Hl7.Fhir.ElementModel.Types.DateTime.TryParse(text, out var value) && value.ToString().Length > length;
+        }
+        return null;
+    }
 }
 
 /// <summary>What FHIRPath's child navigation (Base.TryGetValue) finds under an element, without building nodes.</summary>

@@ -19,7 +19,8 @@ public sealed class SearchIndexer
             var paths = new List<(SearchParameterDefinition, ElementPath)>();
             foreach (var parameter in registry.ForType(type).ToList())
             {
-                if (!parameter.IsSupported || parameter.Type == SearchParamType.Composite) continue;
+                // _id is searched on the resource's own id (IdCondition), so it has no rows.
+                if (!parameter.IsSupported || parameter.Type == SearchParamType.Composite || parameter.Code == "_id") continue;
                 var path = ElementPath.Create(type, parameter.Expression, out var reason);
                 if (path is null)
                 {

@@ -25,7 +25,8 @@ public sealed record NotCondition(ParameterCondition Inner) : SearchCondition;
 /// <summary>A composite parameter: some alternative (commas OR) whose conditions all hold.</summary>
 public sealed record AnyOfCondition(IReadOnlyList<IReadOnlyList<SearchCondition>> Alternatives) : SearchCondition;
 
-public sealed record IdCondition(IReadOnlyList<string> Ids) : SearchCondition;
+/// <summary>The resource's own id is one of <see cref="Ids"/> (or, with <see cref="Not"/>, none of them). Ids have no index rows.</summary>
+public sealed record IdCondition(IReadOnlyList<string> Ids, bool Not = false) : SearchCondition;
 
 /// <summary>subject:Patient.name=x — the reference points to a resource of one of the target types meeting the inner condition.</summary>
 public sealed record ChainCondition(SearchParameterDefinition Reference, IReadOnlyList<string> TargetTypes, SearchCondition Inner) : SearchCondition;

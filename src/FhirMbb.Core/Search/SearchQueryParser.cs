@@ -159,6 +159,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
         switch (parameter.Type)
         {
             case SearchParamType.Token:
+                if (code == "_id" && modifier is "not" or "in" or "not-in" or "text") return IdWith(key, modifier, values, valueSets);
                 if (modifier is null) return new ParameterCondition(parameter, values.Select(ParseToken).ToList());
                 if (modifier == "not") return new NotCondition(new ParameterCondition(parameter, values.Select(ParseToken).ToList()));
                 if (modifier == "text") return new ParameterCondition(parameter, values.Select(v => (SearchValue)new TokenTextValue(TextNormalizer.Normalize(v))).ToList());
@@ -201,6 +202,19 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry)
                 break;
         }
         throw new SearchParameterException($"'{key}': modifier ':{modifier}' is not supported for {parameter.Type.ToString().ToLowerInvariant()} parameters");
+    }
+
+    /// <summary>
+    /// _id with a token modifier, answered from the resource's own id (no index rows are kept for it): a token value
+    /// names an id only without a system (<c>x</c> or <c>|x</c>), so a ValueSet's codes, which have one, name none; an
+    /// id has no text, so :text matches nothing.
+    /// </summary>
+    private static IdCondition IdWith(string key, string modifier, IReadOnlyList<string> values, IReadOnlyDictionary<string, ValueSetExpansion>? valueSets)
+    {
+        if (modifier == "text") return new IdCondition([]);
+        IEnumerable<SearchValue> tokens = modifier is "in" or "not-in" ? CodesIn(key, values, valueSets) : values.Select(ParseToken);
+        var ids = tokens.OfType<TokenValue>().Where(t => t.System is null && t.Code is not null).Select(t => t.Code!).Distinct(StringComparer.Ordinal).ToList();
+        return new IdCondition(ids, Not: modifier is "not" or "not-in");
     }
 
     /// <summary>One value of a composite: its parts separated by '$', each searched as its component parameter.</summary>

@@ -42,7 +42,9 @@ public sealed class SqlServerSearchSql(string? baseUrl)
     /// <summary>A condition on the resources of <paramref name="alias"/> (a dbo.resource row of type <paramref name="aliasType"/>).</summary>
     public string Condition(string alias, string aliasType, SearchCondition condition) => condition switch
     {
-        IdCondition id => $"{alias}.id IN {BindList(id.Ids)}",
+        // T-SQL has no empty IN list.
+        IdCondition { Ids.Count: 0 } id => id.Not ? "1 = 1" : "1 = 0",
+        IdCondition id => $"{alias}.id {(id.Not ? "NOT IN" : "IN")} {BindList(id.Ids)}",
         ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
         NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
         AnyOfCondition any => "(" + string.Join(" OR ", any.Alternatives.Select(all => "(" + string.Join(" AND ", all.Select(c => Condition(alias, aliasType, c))) + ")")) + ")",

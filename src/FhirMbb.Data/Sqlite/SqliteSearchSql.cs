@@ -32,7 +32,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// </summary>
     public string Condition(string alias, string aliasType, SearchCondition condition, bool driving = true) => condition switch
     {
-        IdCondition id => $"{alias}.id IN {Bind(id.Ids)}",
+        IdCondition id => $"{alias}.id {(id.Not ? "NOT IN" : "IN")} {Bind(id.Ids)}",
         ParameterCondition p when driving => $"{alias}.rid IN ({Subquery(p)})",
         ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
         NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
@@ -56,7 +56,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// </summary>
     public static int? DriverRank(SearchCondition condition) => condition switch
     {
-        IdCondition => 0,
+        IdCondition { Not: false } => 0,
         ParameterCondition { Parameter.Type: SearchParamType.Reference } => 1,
         ChainCondition or HasCondition => 2,
         ParameterCondition { Parameter.Type: SearchParamType.Token } => 4,

@@ -16,6 +16,8 @@ public sealed class SearchParameterTests(SearchDataFixture data) : IClassFixture
     [InlineData("Observation?code:not-in=https://fhirmbb.org/fhir/ValueSet/mbb-axial-pain-codes&subject=pat-a", "obs-1,obs-2,obs-3")]
     [InlineData("Condition?clinical-status:in=http://hl7.org/fhir/ValueSet/condition-clinical", "cond-1,cond-2")]
     [InlineData("Observation?status:not-in=http://hl7.org/fhir/ValueSet/observation-status", "")]
+    [InlineData("Patient?_id:in=https://fhirmbb.org/fhir/ValueSet/mbb-axial-pain-codes", "")]
+    [InlineData("Patient?_id:not-in=https://fhirmbb.org/fhir/ValueSet/mbb-axial-pain-codes", "pat-a,pat-b,pat-c")]
     // uri, _id, _lastUpdated, _tag, _profile
     [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/StructureDefinition", "cond-2")]
     [InlineData("Condition?_profile:below=https://fhirmbb.org/fhir/Structure", "")]

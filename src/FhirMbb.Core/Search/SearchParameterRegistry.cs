@@ -44,6 +44,9 @@ public sealed class SearchParameterRegistry
             _fromModel.Add((sp.Resource, sp.Code));
         }
 
+        // Before the composites, so that a composite's parts carry the rows they are read from.
+        DeriveStoredRows();
+
         // Composites over the resource itself (Observation code-value-quantity: the code and the value of one
         // Observation) are searched as their parts together. Those over a repeating element (component-*,
         // combo-*) need both parts from the same element, which the index does not record: they stay unsupported.
@@ -61,7 +64,6 @@ public sealed class SearchParameterRegistry
                 byCode[sp.Code] = byCode[sp.Code] with { UnsupportedReason = null, Components = parts! };
         }
 
-        DeriveStoredRows();
         foreach (var parameter in custom ?? []) AddCustom(parameter);
     }
 

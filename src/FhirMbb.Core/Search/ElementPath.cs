@@ -33,11 +33,8 @@ public sealed class ElementPath
         unsupportedReason = null;
         var fast = new List<Step[]>();
         var compiled = new List<CompiledExpression>();
-        foreach (var raw in SplitTopLevel(expression, '|'))
+        foreach (var branch in BranchesFor(resourceType, expression))
         {
-            var branch = raw.Trim();
-            var root = RootOf(branch);
-            if (root is null || !(root == resourceType || root == "Resource" || root == "DomainResource")) continue;
             var steps = TryParseSimple(branch);
             if (steps is not null)
             {
@@ -65,6 +62,51 @@ public sealed class ElementPath
             return null;
         }
         return new ElementPath(fast, compiled);
+    }
+
+    /// <summary>The branches of an expression (split on top-level <c>|</c>, trimmed) that apply to one resource type: what <see cref="Create"/> evaluates.</summary>
+    internal static List<string> BranchesFor(string resourceType, string expression)
+    {
+        var branches = new List<string>();
+        foreach (var raw in SplitTopLevel(expression, '|'))
+        {
+            var branch = raw.Trim();
+            var root = RootOf(branch);
+            if (root is not null && (root == resourceType || root == "Resource" || root == "DomainResource")) branches.Add(branch);
+        }
+        return branches;
+    }
+
+    /// <summary>
+    /// True when a simple branch can only select Reference elements (by the model's element types), so a
+    /// where(resolve() is T) on it keeps exactly the rows whose stored target type is T; canonicals and
+    /// uris, whose rows also carry a type, are never filtered that way.
+    /// </summary>
+    internal static bool SelectsOnlyReferences(string resourceType, string branch)
+    {
+        var steps = TryParseSimple(branch);
+        var type = ClrTypeOf(resourceType);
+        if (steps is null || type is null) return false;
+        foreach (var step in steps)
+        {
+            switch (step)
+            {
+                case MemberStep member:
+                    var property = ModelInfo.ModelInspector.FindOrImportClassMapping(type)?.FindMappedElementByName(member.Name);
+                    if (property is null) return false;
+                    type = property.ImplementingType;
+                    break;
+                case TypeStep typeStep:
+                    type = typeStep.ClrType;
+                    break;
+                case ExtensionStep:
+                    type = typeof(Extension);
+                    break;
+                case ReferenceTypeStep:
+                    break;
+            }
+        }
+        return typeof(ResourceReference).IsAssignableFrom(type);
     }
 
     public IEnumerable<Base> Select(Resource resource)

@@ -7,10 +7,13 @@ namespace FhirMbb.Core.Search;
 /// <summary>
 /// Turns a resource into its typed index values. Each parameter's path is built once at start-up; a
 /// parameter whose expression cannot be evaluated is marked unsupported in the registry instead.
+/// Derived parameters (<see cref="SearchParameterDefinition.IsDerived"/>) get a path, so an expression that cannot be
+/// evaluated still makes them unsupported, but no rows: searches read their sources' rows.
 /// </summary>
 public sealed class SearchIndexer
 {
     private readonly Dictionary<string, (SearchParameterDefinition Parameter, ElementPath Path)[]> _byType = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (SearchParameterDefinition Parameter, ElementPath Path)[]> _storedByType = new(StringComparer.Ordinal);
 
     public SearchIndexer(SearchParameterRegistry registry)
     {
@@ -30,16 +33,19 @@ public sealed class SearchIndexer
                 paths.Add((parameter, path));
             }
             _byType[type] = paths.ToArray();
+            _storedByType[type] = paths.Where(p => !p.Item1.IsDerived).ToArray();
         }
     }
 
+    /// <summary>The path of every indexable parameter of a type, derived ones included.</summary>
     public IReadOnlyList<(SearchParameterDefinition Parameter, ElementPath Path)> PathsFor(string type) =>
         _byType.TryGetValue(type, out var paths) ? paths : [];
 
+    /// <summary>The rows a resource gets: those of every parameter that is not derived.</summary>
     public SearchIndexSet Index(Resource resource)
     {
         var set = new SearchIndexSet();
-        if (!_byType.TryGetValue(resource.TypeName, out var paths)) return set;
+        if (!_storedByType.TryGetValue(resource.TypeName, out var paths)) return set;
         var found = new List<Base>();
         foreach (var (parameter, path) in paths)
         {
@@ -47,6 +53,19 @@ public sealed class SearchIndexer
             path.SelectInto(resource, found);
             foreach (var element in found) Add(set, parameter, element);
         }
+        return set;
+    }
+
+    /// <summary>
+    /// The rows one parameter's own path gives a resource, whether or not they are stored: what a derived
+    /// parameter's sources must reproduce (the equivalence tests compare the two).
+    /// </summary>
+    public SearchIndexSet RowsOf(Resource resource, SearchParameterDefinition parameter)
+    {
+        var set = new SearchIndexSet();
+        var path = PathsFor(resource.TypeName).FirstOrDefault(p => p.Parameter.Code == parameter.Code).Path;
+        if (path is null) return set;
+        foreach (var element in path.Select(resource)) Add(set, parameter, element);
         return set;
     }
 

@@ -60,7 +60,7 @@ public sealed class SqlServerSearchSql(string? baseUrl)
         var x = NextAlias("x");
         var t = NextAlias("t");
         return $"EXISTS (SELECT 1 FROM dbo.idx_reference AS {x} JOIN dbo.resource AS {t} ON {t}.type = {x}.target_type AND {t}.id = {x}.target_id " +
-            $"WHERE {x}.rid = {alias}.rid AND {x}.param_id = {Bind(chain.Reference.Id)} AND {t}.deleted = 0 AND {t}.type IN {BindList(chain.TargetTypes)} " +
+            $"WHERE {x}.rid = {alias}.rid AND {RowsOf(x, chain.Reference)} AND {t}.deleted = 0 AND {t}.type IN {BindList(chain.TargetTypes)} " +
             $"AND {Condition(t, chain.TargetTypes[0], chain.Inner)})";
     }
 
@@ -69,7 +69,7 @@ public sealed class SqlServerSearchSql(string? baseUrl)
         var x = NextAlias("x");
         var o = NextAlias("o");
         return $"EXISTS (SELECT 1 FROM dbo.idx_reference AS {x} JOIN dbo.resource AS {o} ON {o}.rid = {x}.rid " +
-            $"WHERE {x}.param_id = {Bind(has.Reference.Id)} AND {x}.target_id = {alias}.id AND {x}.target_type = {Bind(aliasType)} " +
+            $"WHERE {RowsOf(x, has.Reference)} AND {x}.target_id = {alias}.id AND {x}.target_type = {Bind(aliasType)} " +
             $"AND {o}.type = {Bind(has.SourceType)} AND {o}.deleted = 0 AND {Condition(o, has.SourceType, has.Inner)})";
     }
 
@@ -77,7 +77,18 @@ public sealed class SqlServerSearchSql(string? baseUrl)
     {
         var x = NextAlias("x");
         var values = anyOf.Count == 0 ? "" : " AND (" + string.Join(" OR ", anyOf.Select(v => "(" + Value(x, v) + ")")) + ")";
-        return $"SELECT 1 FROM {Table(parameter.Type)} AS {x} WHERE {x}.rid = {alias}.rid AND {x}.param_id = {Bind(parameter.Id)}{values}";
+        return $"SELECT 1 FROM {Table(parameter.Type)} AS {x} WHERE {x}.rid = {alias}.rid AND {RowsOf(x, parameter)}{values}";
+    }
+
+    /// <summary>
+    /// Selects a parameter's rows in the index table <paramref name="x"/>: its <see cref="SearchParameterDefinition.Stored"/>
+    /// param ids and, for a derived reference, the target type.
+    /// </summary>
+    private string RowsOf(string x, SearchParameterDefinition parameter)
+    {
+        var ids = parameter.Stored.ParamIds;
+        var rows = ids.Count == 1 ? $"{x}.param_id = {Bind(ids[0])}" : $"{x}.param_id IN {BindList(ids.Cast<object?>())}";
+        return parameter.Stored.TargetType is { } target ? $"{rows} AND {x}.target_type = {Bind(target)}" : rows;
     }
 
     public static string Table(SearchParamType type) => type switch
@@ -203,6 +214,6 @@ public sealed class SqlServerSearchSql(string? baseUrl)
         var s = NextAlias("s");
         var aggregate = key.Descending ? "MAX" : "MIN";
         var missing = key.Descending ? missingLow : missingHigh;
-        return $"COALESCE((SELECT {aggregate}({s}.{column}) FROM {Table(parameter.Type)} AS {s} WHERE {s}.rid = {alias}.rid AND {s}.param_id = {Bind(parameter.Id)}), {missing})";
+        return $"COALESCE((SELECT {aggregate}({s}.{column}) FROM {Table(parameter.Type)} AS {s} WHERE {s}.rid = {alias}.rid AND {RowsOf(s, parameter)}), {missing})";
     }
 }

@@ -10,9 +10,10 @@ public static class SqlServerSearchStatements
 {
     public sealed record RidParameters(SqlMapper.ICustomQueryParameter Rids);
 
-    public sealed record IncludeParameters(int Param, SqlMapper.ICustomQueryParameter Rids, string? Target, int Limit);
+    /// <summary>Param and StoredTarget: the parameter's stored rows (a derived reference reads one other parameter's rows of one target type).</summary>
+    public sealed record IncludeParameters(int Param, string? StoredTarget, SqlMapper.ICustomQueryParameter Rids, string? Target, int Limit);
 
-    public sealed record ReverseIncludeParameters(string Source, int Param, SqlMapper.ICustomQueryParameter Rids, string? Target, int Limit);
+    public sealed record ReverseIncludeParameters(string Source, int Param, string? StoredTarget, SqlMapper.ICustomQueryParameter Rids, string? Target, int Limit);
 
     public const string StoredColumns = "r.rid, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
 
@@ -35,7 +36,8 @@ public static class SqlServerSearchStatements
             SELECT t.rid
             FROM dbo.idx_reference AS x
             JOIN dbo.resource AS t ON t.type = x.target_type AND t.id = x.target_id
-            WHERE x.param_id = @Param AND x.rid IN (SELECT l.rid FROM @Rids AS l)
+            WHERE x.param_id = @Param AND (@StoredTarget IS NULL OR x.target_type = @StoredTarget)
+              AND x.rid IN (SELECT l.rid FROM @Rids AS l)
               AND (@Target IS NULL OR x.target_type = @Target))
         ORDER BY r.rid
         """;
@@ -49,7 +51,8 @@ public static class SqlServerSearchStatements
             SELECT x.rid
             FROM dbo.idx_reference AS x
             JOIN dbo.resource AS t ON t.type = x.target_type AND t.id = x.target_id
-            WHERE x.param_id = @Param AND t.rid IN (SELECT l.rid FROM @Rids AS l)
+            WHERE x.param_id = @Param AND (@StoredTarget IS NULL OR x.target_type = @StoredTarget)
+              AND t.rid IN (SELECT l.rid FROM @Rids AS l)
               AND (@Target IS NULL OR t.type = @Target))
         ORDER BY r.rid
         """;

@@ -109,7 +109,7 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
     {
         var rids = frontier.Where(r => r.Stored.Type == spec.SourceType).Select(r => r.Rid).ToList();
         if (rids.Count == 0) return [];
-        var parameters = new SqlServerSearchStatements.IncludeParameters(spec.Parameter.Id, SqlServerIndexRows.RidList(rids), spec.TargetType, MaxIncluded);
+        var parameters = new SqlServerSearchStatements.IncludeParameters(spec.Parameter.Stored.ParamIds.Single(), spec.Parameter.Stored.TargetType, SqlServerIndexRows.RidList(rids), spec.TargetType, MaxIncluded);
         return (await connection.QueryAsync<VersionRow>(new CommandDefinition(SqlServerSearchStatements.Include, parameters, cancellationToken: ct)))
             .Select(r => r.ToRow()).ToList();
     }
@@ -118,7 +118,7 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
     {
         var rids = frontier.Where(r => spec.TargetType is null || r.Stored.Type == spec.TargetType).Select(r => r.Rid).ToList();
         if (rids.Count == 0) return [];
-        var parameters = new SqlServerSearchStatements.ReverseIncludeParameters(spec.SourceType, spec.Parameter.Id, SqlServerIndexRows.RidList(rids), spec.TargetType, MaxIncluded);
+        var parameters = new SqlServerSearchStatements.ReverseIncludeParameters(spec.SourceType, spec.Parameter.Stored.ParamIds.Single(), spec.Parameter.Stored.TargetType, SqlServerIndexRows.RidList(rids), spec.TargetType, MaxIncluded);
         return (await connection.QueryAsync<VersionRow>(new CommandDefinition(SqlServerSearchStatements.ReverseInclude, parameters, cancellationToken: ct)))
             .Select(r => r.ToRow()).ToList();
     }

@@ -41,10 +41,10 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(alias, m.Parameter, [])})",
         ChainCondition chain =>
             $"{alias}.rid IN (SELECT x.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id " +
-            $"WHERE x.param_id = {Bind(chain.Reference.Id)} AND t.deleted = 0 AND t.type IN {Bind(chain.TargetTypes)} AND {ChainInner(chain)})",
+            $"WHERE {RowsOf("x", chain.Reference)} AND t.deleted = 0 AND t.type IN {Bind(chain.TargetTypes)} AND {ChainInner(chain)})",
         HasCondition has =>
             $"{alias}.id IN (SELECT x.target_id FROM idx_reference x JOIN resource o ON o.rid = x.rid " +
-            $"WHERE x.param_id = {Bind(has.Reference.Id)} AND x.target_type = {Bind(aliasType)} AND o.type = {Bind(has.SourceType)} AND o.deleted = 0 " +
+            $"WHERE {RowsOf("x", has.Reference)} AND x.target_type = {Bind(aliasType)} AND o.type = {Bind(has.SourceType)} AND o.deleted = 0 " +
             $"AND {Condition("o", has.SourceType, has.Inner)})",
         _ => throw new NotSupportedException($"{condition.GetType().Name} has no SQL"),
     };
@@ -122,6 +122,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// </summary>
     public string DateDriver(string alias, SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
     {
+        // Date parameters are never derived (the registry keeps them to their own rows), so one param_id is all of them.
         var id = Bind(parameter.Id);
         var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
         var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
@@ -130,19 +131,33 @@ internal sealed class SqliteSearchSql(string? baseUrl)
                $"UNION ALL SELECT rid FROM idx_date_multi WHERE param_id = {id})";
     }
 
+    /// <summary>
+    /// Selects a parameter's rows in an index table (<paramref name="alias"/>, or unqualified when null): its
+    /// <see cref="SearchParameterDefinition.Stored"/> param ids and, for a derived reference, the target type.
+    /// In a probe the unary + keeps the planner on the primary key (rid, ...) instead of a param_id index.
+    /// </summary>
+    public string RowsOf(string? alias, SearchParameterDefinition parameter, bool probe = false)
+    {
+        var prefix = alias is null ? "" : alias + ".";
+        var column = (probe ? "+" : "") + prefix + "param_id";
+        var ids = parameter.Stored.ParamIds;
+        var rows = ids.Count == 1 ? $"{column} = {Bind(ids[0])}" : $"{column} IN ({string.Join(", ", ids.Select(id => Bind(id)))})";
+        return parameter.Stored.TargetType is { } target ? $"{rows} AND {prefix}target_type = {Bind(target)}" : rows;
+    }
+
     private string ChainInner(ChainCondition chain) => Condition("t", chain.TargetTypes[0], chain.Inner);
 
     private string Probe(string alias, SearchParameterDefinition parameter, IReadOnlyList<SearchValue> anyOf)
     {
         var values = anyOf.Count == 0 ? "" : " AND (" + string.Join(" OR ", anyOf.Select(v => "(" + Value(v) + ")")) + ")";
-        return $"SELECT 1 FROM {Table(parameter.Type)} x WHERE x.rid = {alias}.rid AND +x.param_id = {Bind(parameter.Id)}{values}";
+        return $"SELECT 1 FROM {Table(parameter.Type)} x WHERE x.rid = {alias}.rid AND {RowsOf("x", parameter, probe: true)}{values}";
     }
 
     private string Subquery(ParameterCondition condition)
     {
         var table = Table(condition.Parameter.Type);
         var any = string.Join(" OR ", condition.AnyOf.Select(v => "(" + Value(v) + ")"));
-        return $"SELECT rid FROM {table} WHERE param_id = {Bind(condition.Parameter.Id)} AND ({any})";
+        return $"SELECT rid FROM {table} WHERE {RowsOf(null, condition.Parameter)} AND ({any})";
     }
 
     public static string Table(SearchParamType type) => type switch
@@ -256,6 +271,6 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         var missing = numeric
             ? (key.Descending ? "-9000000000000000000" : "9000000000000000000")
             : (key.Descending ? "''" : "char(1114111)");
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {alias}.rid AND +s.param_id = {Bind(parameter.Id)}), {missing})";
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {alias}.rid AND {RowsOf("s", parameter, probe: true)}), {missing})";
     }
 }

@@ -91,7 +91,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
             .FirstOrDefault();
         var dates = query.Conditions.OfType<ParameterCondition>()
             .Where(c => c.Parameter.Type == Hl7.Fhir.Model.SearchParamType.Date)
-            .GroupBy(c => c.Parameter.Id)
+            .GroupBy(c => c.Parameter.Id) // dates are never derived: one parameter, one param_id
             .Select(g => (Parameter: g.First().Parameter, Conditions: (IReadOnlyList<ParameterCondition>)g.ToList(), Window: SqliteSearchSql.DateWindow(g)))
             .Where(d => d.Window.Lo != long.MinValue || d.Window.Hi != long.MaxValue)
             .OrderBy(d => d.Window.Hi == long.MaxValue || d.Window.Lo == long.MinValue ? long.MaxValue : d.Window.Hi - d.Window.Lo)
@@ -124,14 +124,17 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
     {
         var rids = frontier.Where(r => r.Stored.Type == spec.SourceType).Select(r => r.Rid).ToList();
         if (rids.Count == 0) return [];
+        var sql = new SqliteSearchSql(null);
+        var rows = sql.RowsOf("x", spec.Parameter);
+        sql.Parameters.AddDynamicParams(new { rids, target = spec.TargetType });
         return (await connection.QueryAsync<VersionRow>(new CommandDefinition(
             $"""
             SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq
             WHERE r.deleted = 0 AND r.rid IN (
                 SELECT t.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id
-                WHERE x.param_id = @param AND x.rid IN @rids AND (@target IS NULL OR x.target_type = @target))
+                WHERE {rows} AND x.rid IN @rids AND (@target IS NULL OR x.target_type = @target))
             """,
-            new { param = spec.Parameter.Id, rids, target = spec.TargetType }, transaction, cancellationToken: ct))).Select(r => r.ToRow()).ToList();
+            sql.Parameters, transaction, cancellationToken: ct))).Select(r => r.ToRow()).ToList();
     }
 
     /// <summary>_revinclude: resources of the source type that refer to a resource of the frontier through the parameter.</summary>
@@ -142,15 +145,18 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         {
             if (spec.TargetType is not null && spec.TargetType != group.Key) continue;
             var ids = group.Select(r => r.Stored.Id).ToList();
+            var sql = new SqliteSearchSql(null);
+            var rows = sql.RowsOf("x", spec.Parameter);
+            sql.Parameters.AddDynamicParams(new { source = spec.SourceType, ids, type = group.Key, limit = MaxIncluded });
             result.AddRange((await connection.QueryAsync<VersionRow>(new CommandDefinition(
                 $"""
                 SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq
                 WHERE r.deleted = 0 AND r.type = @source AND r.rid IN (
-                    SELECT x.rid FROM idx_reference x WHERE x.param_id = @param AND x.target_id IN @ids AND x.target_type = @type)
+                    SELECT x.rid FROM idx_reference x WHERE {rows} AND x.target_id IN @ids AND x.target_type = @type)
                 ORDER BY r.rid
                 LIMIT @limit
                 """,
-                new { source = spec.SourceType, param = spec.Parameter.Id, ids, type = group.Key, limit = MaxIncluded }, transaction, cancellationToken: ct))).Select(r => r.ToRow()));
+                sql.Parameters, transaction, cancellationToken: ct))).Select(r => r.ToRow()));
         }
         return result;
     }

@@ -78,7 +78,7 @@ public sealed class ElementPathEquivalenceTests
         throw new InvalidOperationException("FhirMbb.sln not found above the test binaries");
     }
 
-    private static IEnumerable<SearchParameter> CustomParameters() =>
+    internal static IEnumerable<SearchParameter> CustomParameters() =>
         Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "profiles"), "*.json", SearchOption.AllDirectories)
             .Select(File.ReadAllBytes)
             .Where(bytes => System.Text.Encoding.UTF8.GetString(bytes).Contains("\"SearchParameter\"", StringComparison.Ordinal))
@@ -87,7 +87,7 @@ public sealed class ElementPathEquivalenceTests
             .ToList();
 
     /// <summary>Every entry's resource, its urn:uuid references pointed at Type/id of the entry they name, as a transaction would.</summary>
-    private static List<Resource> SyntheaResources()
+    internal static List<Resource> SyntheaResources()
     {
         var urn = new Regex("\"reference\"\\s*:\\s*\"(urn:uuid:[0-9a-fA-F-]+)\"");
         var result = new List<Resource>();

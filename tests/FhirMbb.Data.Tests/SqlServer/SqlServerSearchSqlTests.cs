@@ -248,6 +248,40 @@ public sealed partial class SqlServerSearchSqlTests(ITestOutputHelper output)
         Assert.Empty(TSqlScriptTests.Parse(fine.PageSql));
     }
 
+    [Theory]
+    [InlineData("Observation?patient=pat-a")]
+    [InlineData("Observation?patient:missing=true")]
+    [InlineData("Observation?patient.name=ann")]
+    [InlineData("Patient?_has:Observation:patient:code=abc")]
+    [InlineData("Observation?_sort=patient")]
+    public void A_derived_reference_reads_the_subject_rows_that_point_to_a_Patient(string text)
+    {
+        var plan = SqlServerSearchStore.Plan(Parse(text), snapshot: 1);
+        var bound = plan.Sql.Bound.ToDictionary(b => b.Key, b => b.Value);
+        var rows = RowsFilter().Matches(plan.PageSql).Single(m => bound[m.Groups["id"].Value] is int);
+        Assert.Equal(SearchParameterDefinition.StableId("subject"), bound[rows.Groups["id"].Value]);
+        Assert.Equal("Patient", bound[rows.Groups["type"].Value]);
+        Assert.DoesNotContain(SearchParameterDefinition.StableId("patient"), bound.Values);
+        Assert.Empty(TSqlScriptTests.Parse(plan.PageSql));
+    }
+
+    [Fact]
+    public void A_combo_parameter_reads_the_rows_of_its_value_and_its_components()
+    {
+        var plan = SqlServerSearchStore.Plan(Parse("Observation?combo-code:not=abc"), snapshot: 1);
+        var bound = plan.Sql.Bound.ToDictionary(b => b.Key, b => b.Value);
+        var ids = RowsIn().Match(plan.PageSql).Groups["id"].Captures.Select(c => bound[c.Value]).ToList();
+        Assert.Equal(new object?[] { SearchParameterDefinition.StableId("code"), SearchParameterDefinition.StableId("component-code") }.Order(), ids.Order());
+        Assert.DoesNotContain(SearchParameterDefinition.StableId("combo-code"), bound.Values);
+        Assert.Empty(TSqlScriptTests.Parse(plan.PageSql));
+    }
+
+    [GeneratedRegex(@"x\d+\.param_id = (?<id>@p\d+) AND x\d+\.target_type = (?<type>@p\d+)|s\d+\.param_id = (?<id>@p\d+) AND s\d+\.target_type = (?<type>@p\d+)")]
+    private static partial Regex RowsFilter();
+
+    [GeneratedRegex(@"param_id IN \((?:(?<id>@p\d+)(?:, )?)+\)")]
+    private static partial Regex RowsIn();
+
     [Fact]
     public void Like_patterns_escape_every_metacharacter_of_TSql()
     {

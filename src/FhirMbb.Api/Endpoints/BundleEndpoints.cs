@@ -70,7 +70,7 @@ public static class BundleEndpoints
     private static async Task Process(HttpContext context, BundleService bundles, FhirRequestReader reader, BundleWriter writer, FhirSerialization serialization)
     {
         FhirNegotiation.ResponseFormat(context);
-        var body = await reader.ReadLargeResourceAsync(context.Request, context.RequestAborted);
+        var body = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
         if (body is not Bundle bundle)
             throw FhirOperationException.BadRequest($"POST to the base takes a Bundle, not a {body.TypeName}");
 

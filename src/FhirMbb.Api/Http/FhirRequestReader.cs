@@ -12,14 +12,12 @@ public sealed class FhirRequestReader(FhirSerialization serialization, IOptions<
 {
     private readonly long _limit = options.Value.MaxRequestBodyBytes;
 
-    public async Task<Resource> ReadResourceAsync(HttpRequest request, CancellationToken ct) =>
-        Parse(request, await ReadBodyAsync(request, ct));
-
     /// <summary>
-    /// As <see cref="ReadResourceAsync"/>, for bodies that run to hundreds of kilobytes (transactions): read into a
-    /// rented buffer that goes back to the pool once parsed, instead of a new large array per request.
+    /// The body parsed as a resource. It is read into a rented buffer that goes back to the pool once parsed: nothing
+    /// keeps the bytes, and transactions run to hundreds of kilobytes, which as new arrays would land on the large
+    /// object heap on every request.
     /// </summary>
-    public async Task<Resource> ReadLargeResourceAsync(HttpRequest request, CancellationToken ct)
+    public async Task<Resource> ReadResourceAsync(HttpRequest request, CancellationToken ct)
     {
         using var body = await ReadPooledAsync(request, ct);
         return Parse(request, body.WrittenMemory);

@@ -13,8 +13,6 @@ internal sealed class PooledBuffer(int initialCapacity) : IBufferWriter<byte>, I
     private byte[] _array = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 256));
     private int _written;
 
-    public int WrittenCount => _written;
-
     public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _written);
 
     public void Advance(int count)

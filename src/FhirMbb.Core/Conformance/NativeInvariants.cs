@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Firely.Fhir.Validation;
 using Hl7.Fhir.Model;
 
@@ -119,14 +120,14 @@ internal sealed class CountedCardinality(CardinalityValidator firely) : Cardinal
 /// </summary>
 internal static partial class TypedInvariants
 {
-    [System.Text.RegularExpressions.GeneratedRegex(@"^ofType\((?<type>[A-Za-z]+)\)\.all\((?<predicate>.*)\)$")]
-    private static partial System.Text.RegularExpressions.Regex OfTypeAll();
+    [GeneratedRegex(@"^ofType\((?<type>[A-Za-z]+)\)\.all\((?<predicate>.*)\)$")]
+    private static partial Regex OfTypeAll();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\$this >= (?<low>-?\d{1,9}) and \$this <= (?<high>-?\d{1,9})$")]
-    private static partial System.Text.RegularExpressions.Regex IntegerRange();
+    [GeneratedRegex(@"^\$this >= (?<low>-?\d{1,9}) and \$this <= (?<high>-?\d{1,9})$")]
+    private static partial Regex IntegerRange();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\$this\.toString\(\)\.length\(\) > (?<length>\d{1,4})$")]
-    private static partial System.Text.RegularExpressions.Regex TextLonger();
+    [GeneratedRegex(@"^\$this\.toString\(\)\.length\(\) > (?<length>\d{1,4})$")]
+    private static partial Regex TextLonger();
 
     public static Func<Base, bool>? For(string expression)
     {

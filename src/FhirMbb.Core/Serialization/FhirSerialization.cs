@@ -36,8 +36,12 @@ public sealed class FhirSerialization
     }
 
     // FHIR JSON is never embedded in HTML by this server, so '+' and non-ASCII text stay readable.
-    private static readonly System.Text.Encodings.Web.JavaScriptEncoder RelaxedEncoder =
-        System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+    // The serializer writes well-formed JSON itself, so the writer need not check it.
+    private static readonly JsonWriterOptions Compact = new()
+    {
+        SkipValidation = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static FhirSerialization Shared { get; } = new();
 
@@ -135,12 +139,12 @@ public sealed class FhirSerialization
         public ArrayBufferWriter<byte> Buffer { get; } = new(16 * 1024);
         public Utf8JsonWriter Writer { get; }
 
-        public JsonScratch() => Writer = new Utf8JsonWriter(Buffer, new JsonWriterOptions { SkipValidation = true, Encoder = RelaxedEncoder });
+        public JsonScratch() => Writer = new Utf8JsonWriter(Buffer, Compact);
     }
 
     public void WriteJson(Base resource, IBufferWriter<byte> output, bool pretty = false)
     {
-        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = pretty, SkipValidation = true, Encoder = RelaxedEncoder });
+        using var writer = new Utf8JsonWriter(output, pretty ? Compact with { Indented = true } : Compact);
         _jsonWriter.Value.Serialize(resource, writer);
         writer.Flush();
     }
@@ -149,7 +153,7 @@ public sealed class FhirSerialization
     public byte[] ToFilteredJsonBytes(Base resource, Func<SerializationFilter> filter)
     {
         var buffer = new ArrayBufferWriter<byte>(2048);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = RelaxedEncoder }))
+        using (var writer = new Utf8JsonWriter(buffer, Compact))
         {
             _jsonWriter.Value.Serialize(resource, writer, filter);
         }

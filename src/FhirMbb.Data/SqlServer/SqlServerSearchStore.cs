@@ -22,11 +22,7 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
     // SQL Server takes at most 2,100 parameters per request; a search needing more is refused as too large.
     public const int MaxParameters = 2000;
 
-    // _include:iterate follows references this many rounds at most, so a cycle cannot run away.
-    private const int MaxIncluded = SearchPaging.MaxIncluded;
-
     private readonly SqlServerRetryPolicy _retry = retry ?? SqlServerRetryPolicy.Default;
-
 
     private sealed record VersionRow(long rid, long seq, string type, string id, int version, long last_updated, byte[] json)
     {
@@ -109,7 +105,7 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
     {
         var rids = frontier.Where(r => r.Stored.Type == spec.SourceType).Select(r => r.Rid).ToList();
         if (rids.Count == 0) return [];
-        var parameters = new SqlServerSearchStatements.IncludeParameters(spec.Parameter.Stored.ParamIds.Single(), spec.Parameter.Stored.TargetType, SqlServerIndexRows.RidList(rids), spec.TargetType, MaxIncluded);
+        var parameters = new SqlServerSearchStatements.IncludeParameters(spec.Parameter.Stored.ParamIds.Single(), spec.Parameter.Stored.TargetType, SqlServerIndexRows.RidList(rids), spec.TargetType, SearchPaging.MaxIncluded);
         return (await connection.QueryAsync<VersionRow>(new CommandDefinition(SqlServerSearchStatements.Include, parameters, cancellationToken: ct)))
             .Select(r => r.ToRow()).ToList();
     }
@@ -118,7 +114,7 @@ public sealed class SqlServerSearchStore(string connectionString, SqlServerRetry
     {
         var rids = frontier.Where(r => spec.TargetType is null || r.Stored.Type == spec.TargetType).Select(r => r.Rid).ToList();
         if (rids.Count == 0) return [];
-        var parameters = new SqlServerSearchStatements.ReverseIncludeParameters(spec.SourceType, spec.Parameter.Stored.ParamIds.Single(), spec.Parameter.Stored.TargetType, SqlServerIndexRows.RidList(rids), spec.TargetType, MaxIncluded);
+        var parameters = new SqlServerSearchStatements.ReverseIncludeParameters(spec.SourceType, spec.Parameter.Stored.ParamIds.Single(), spec.Parameter.Stored.TargetType, SqlServerIndexRows.RidList(rids), spec.TargetType, SearchPaging.MaxIncluded);
         return (await connection.QueryAsync<VersionRow>(new CommandDefinition(SqlServerSearchStatements.ReverseInclude, parameters, cancellationToken: ct)))
             .Select(r => r.ToRow()).ToList();
     }

@@ -14,9 +14,6 @@ public static class SqliteRuntime
 {
     private static readonly Lazy<bool> Configured = new(Configure);
 
-    /// <summary>True when multi-thread mode is in effect for this process.</summary>
-    public static bool MultiThread => Configured.Value;
-
     public static void EnsureConfigured() => _ = Configured.Value;
 
     private static bool Configure()

@@ -14,9 +14,6 @@ namespace FhirMbb.Data.Sqlite;
 /// </summary>
 public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 {
-    // _include:iterate follows references this many rounds at most, so a cycle cannot run away.
-    private const int MaxIncluded = SearchPaging.MaxIncluded;
-
 
     private sealed record VersionRow(long rid, long seq, string type, string id, long version, long last_updated, byte[] json)
     {
@@ -147,7 +144,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
             var ids = group.Select(r => r.Stored.Id).ToList();
             var sql = new SqliteSearchSql(null);
             var rows = sql.RowsOf("x", spec.Parameter);
-            sql.Parameters.AddDynamicParams(new { source = spec.SourceType, ids, type = group.Key, limit = MaxIncluded });
+            sql.Parameters.AddDynamicParams(new { source = spec.SourceType, ids, type = group.Key, limit = SearchPaging.MaxIncluded });
             result.AddRange((await connection.QueryAsync<VersionRow>(new CommandDefinition(
                 $"""
                 SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq

@@ -33,9 +33,14 @@ public sealed class LoadDriver(HttpClient client, WrkLoad? wrk = null)
     /// <summary>What generates the load, for the report.</summary>
     public string Generator => wrk is null ? "the built-in client (HttpClient, one pooled handler)" : "wrk (one thread)";
 
-    public async Task<LoadResult> RunAsync(
-        Func<long, HttpRequestMessage> request, int expectedStatus, int connections, TimeSpan warmup, TimeSpan duration,
-        Func<TimeSpan>? serverCpu = null)
+    /// <summary>
+    /// How every scenario measures, ours and the floor alike: a warm-up with the same requests, a pause until the
+    /// server is idle (the runtime recompiles hot methods at a higher tier in the first seconds of load; measured at
+    /// once, that work is billed to the scenario), then the measured load with the server's CPU. Returns the load and
+    /// how long the pause took.
+    /// </summary>
+    public async Task<(LoadResult Load, TimeSpan Settled)> MeasureAsync(
+        ServerProcess server, Func<long, HttpRequestMessage> request, int expectedStatus, int connections, TimeSpan warmup, TimeSpan duration)
     {
         // wrk counts only statuses >= 400 as errors: one request through the client first checks the exact status.
         if (wrk is not null) await ProbeAsync(request(0), expectedStatus);
@@ -44,22 +49,24 @@ public sealed class LoadDriver(HttpClient client, WrkLoad? wrk = null)
             if (wrk is null) await PhaseAsync(request, expectedStatus, connections, warmup, record: false);
             else await wrk.PhaseAsync(request, connections, warmup);
         }
+        var settled = await server.SettleAsync(client, readyPath: null, ServerProcess.MaxSettle);
+
         var clientCpu0 = ClientCpu();
-        var serverCpu0 = serverCpu?.Invoke() ?? TimeSpan.Zero;
+        var serverCpu0 = server.CpuTime();
         var machine0 = MachineBusy();
         var result = wrk is null
             ? await PhaseAsync(request, expectedStatus, connections, duration, record: true)
             : await wrk.PhaseAsync(request, connections, duration);
         // wrk's own CPU comes with its result; the benchmark process only waited for it.
         var clientCpu = wrk is null ? ClientCpu() - clientCpu0 : result.ClientCores * result.Elapsed;
-        var serverCpuUsed = (serverCpu?.Invoke() ?? TimeSpan.Zero) - serverCpu0;
+        var serverCpuUsed = server.CpuTime() - serverCpu0;
         var machine = MachineBusy() - machine0;
-        return result with
+        return (result with
         {
             ClientCores = clientCpu / result.Elapsed,
-            ServerCores = serverCpu is null ? double.NaN : serverCpuUsed / result.Elapsed,
-            OtherCores = serverCpu is null || machine0 is null ? double.NaN : (machine!.Value - clientCpu - serverCpuUsed) / result.Elapsed,
-        };
+            ServerCores = serverCpuUsed / result.Elapsed,
+            OtherCores = machine0 is null ? double.NaN : (machine!.Value - clientCpu - serverCpuUsed) / result.Elapsed,
+        }, settled);
     }
 
     private async Task ProbeAsync(HttpRequestMessage message, int expectedStatus)

@@ -73,6 +73,9 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"{BaseUrl}{path} did not answer 200 within {timeout.TotalSeconds:0} s; see {LogPath}");
     }
 
+    /// <summary>The longest a scenario waits for a server to settle before measuring anyway.</summary>
+    public static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(120);
+
     /// <summary>
     /// Waits until /readyz answers 200 (when <paramref name="readyPath"/> is given) and then until the process uses
     /// under 0.05 cores over a whole second, at most <paramref name="timeout"/> in all; returns the time it took.
@@ -80,9 +83,6 @@ public sealed class ServerProcess : IAsyncDisposable
     /// work behind, mostly the runtime recompiling hot methods at a higher tier: measured at once, that work is
     /// billed to the scenario (a third of the server's CPU in a 5 s read run, a quarter in an ingest run).
     /// </summary>
-    /// <summary>The longest a scenario waits for a server to settle before measuring anyway.</summary>
-    public static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(120);
-
     public async Task<TimeSpan> SettleAsync(HttpClient client, string? readyPath, TimeSpan timeout)
     {
         var t0 = Stopwatch.GetTimestamp();

@@ -25,9 +25,7 @@ public sealed class CreateScenario : IScenario
         {
             HttpRequestMessage Echo(long _) => BenchmarkRun.Post(bare.BaseUrl + FloorServer.CreatePath, body);
             // The same procedure as ours: warm-up, a pause until idle, then the measurement.
-            await run.Driver.RunAsync(Echo, 201, o.Connections, TimeSpan.Zero, o.Warmup);
-            await bare.SettleAsync(run.Client, readyPath: null, ServerProcess.MaxSettle);
-            floor = await run.Driver.RunAsync(Echo, 201, o.Connections, TimeSpan.Zero, o.Duration, bare.CpuTime);
+            (floor, _) = await run.Driver.MeasureAsync(bare, Echo, 201, o.Connections, o.Warmup, o.Duration);
         }
 
         var (plain, _, plainRss, plainDb, _, _) = await MeasureAsync(run, WithoutIndexing);
@@ -66,13 +64,8 @@ public sealed class CreateScenario : IScenario
             var label = environment is null ? "" : $", {string.Join(", ", environment.Select(e => $"{e.Key}={e.Value}"))}";
             var url = $"{server.BaseUrl}/fhir/Observation";
             HttpRequestMessage Create(long _) => BenchmarkRun.Post(url, body);
-            // Warm-up, then a pause until the server is idle (the runtime recompiles the hot paths at a higher tier
-            // during the first seconds of load), then the measurement, as for read.
-            await run.Driver.RunAsync(Create, 201, o.Connections, TimeSpan.Zero, o.Warmup);
-            var settled = await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
-            BenchmarkRun.Progress($"{Name}: server idle after {settled.TotalSeconds:0.0} s; {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections, "
-                + $"Validation__Mode={o.ValidationMode}{label}");
-            var load = await run.Driver.RunAsync(Create, 201, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
+            BenchmarkRun.Progress($"{Name}: {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections, Validation__Mode={o.ValidationMode}{label}");
+            var (load, _) = await run.Driver.MeasureAsync(server, Create, 201, o.Connections, o.Warmup, o.Duration);
             return (load, body, server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath), ready, dbPath);
         }
     }

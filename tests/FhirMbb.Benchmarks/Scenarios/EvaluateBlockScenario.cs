@@ -41,12 +41,10 @@ public sealed class EvaluateBlockScenario : IScenario
                     return [ScenarioLine.NotAvailable(Name, $"declared, but GET {new Uri(url).PathAndQuery} answered {(int)probe.StatusCode}: {BenchmarkRun.Shorten(await probe.Content.ReadAsStringAsync())}", target: target)];
             }
             BenchmarkRun.Progress($"{Name}: {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
-            // Warm-up, then a pause until the server is idle (start-up and the 102 validated creates leave background work).
-            var settle = ServerProcess.MaxSettle;
-            await server.SettleAsync(run.Client, "/readyz", settle);
-            await run.Driver.RunAsync(_ => BenchmarkRun.Get(url), 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            await server.SettleAsync(run.Client, readyPath: null, settle);
-            var ours = await run.Driver.RunAsync(_ => BenchmarkRun.Get(url), 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
+            // A pause until the server is idle (start-up and the 102 validated creates leave background work), then
+            // warm-up, pause and measurement.
+            await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
+            var (ours, _) = await run.Driver.MeasureAsync(server, _ => BenchmarkRun.Get(url), 200, o.Connections, o.Warmup, o.Duration);
             return
             [
                 new ScenarioLine(Name, "req/s", ours.PerSecond, null, ours.Latency, ours.Errors, server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath),

@@ -47,7 +47,7 @@ public sealed class IngestScenario : IScenario
 
             // The server finishes starting first: /readyz, then no background work left (the validator's warm-up runs
             // even with validation off and took 25% of the server's CPU in a profile of the measured phase when it overlapped).
-            await server.SettleAsync(run.Client, "/readyz", TimeSpan.FromSeconds(180));
+            await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
             var settled = Stopwatch.GetElapsedTime(server.StartedAt);
 
             // Unmeasured warm-up, as the other scenarios have: a cold server spends the first seconds in the JIT

@@ -25,13 +25,11 @@ public sealed class ReadScenario(bool xml) : IScenario
             using (var first = await run.Client.SendAsync(BenchmarkRun.Get($"{server.BaseUrl}/fhir/Observation/{ids[0]}", accept)))
                 sample = await first.Content.ReadAsByteArrayAsync();
             HttpRequestMessage Read(long n) => BenchmarkRun.Get($"{server.BaseUrl}/fhir/Observation/{ids[(int)(n % ids.Count)]}", accept);
-            // Warm-up, then a pause until the server is idle, then the measurement.
+            // A pause until the server is idle after loading, then warm-up, pause and measurement.
             settled = await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
-            await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            settled += await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
-            BenchmarkRun.Progress($"{Name}: {ids.Count} Observations stored, server idle {settled.TotalSeconds:0.0} s in all after loading and after warm-up; "
-                + $"{o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
-            ours = await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
+            BenchmarkRun.Progress($"{Name}: {ids.Count} Observations stored; {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections");
+            (ours, var afterWarmup) = await run.Driver.MeasureAsync(server, Read, 200, o.Connections, o.Warmup, o.Duration);
+            settled += afterWarmup;
             rss = server.PeakRssBytes();
             db = BenchmarkRun.DatabaseBytes(dbPath);
         }
@@ -41,9 +39,7 @@ public sealed class ReadScenario(bool xml) : IScenario
         {
             HttpRequestMessage Read(long _) => BenchmarkRun.Get(bare.BaseUrl + FloorServer.ReadPath, accept);
             // The same procedure as ours, so both are measured warm and settled.
-            await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            await bare.SettleAsync(run.Client, readyPath: null, ServerProcess.MaxSettle);
-            floor = await run.Driver.RunAsync(Read, 200, o.Connections, TimeSpan.Zero, o.Duration, bare.CpuTime);
+            (floor, _) = await run.Driver.MeasureAsync(bare, Read, 200, o.Connections, o.Warmup, o.Duration);
         }
 
         var percent = 100 * ours.PerSecond / floor.PerSecond;

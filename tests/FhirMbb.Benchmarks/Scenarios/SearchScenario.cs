@@ -66,15 +66,11 @@ public sealed class SearchScenario : IScenario
             // (1.6 GB at 1M, against 23 GiB of RAM); a kept database is otherwise measured on whatever the cache still holds.
             var cached = await ReadThroughAsync(dbPath);
             BenchmarkRun.Progress($"{Name}: read {cached / 1024.0 / 1024.0:#,0} MB of database files into the page cache");
-            // Warm-up, then a pause until the server is idle (start-up and the warm-up leave background work), then the measurement.
-            var settle = ServerProcess.MaxSettle;
-            await server.SettleAsync(run.Client, "/readyz", settle);
-            await run.Driver.RunAsync(n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            await server.SettleAsync(run.Client, readyPath: null, settle);
-            var byPatient = await run.Driver.RunAsync(n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
-            await run.Driver.RunAsync(n => BenchmarkRun.Get(CodeDate(n)), 200, o.Connections, TimeSpan.Zero, o.Warmup);
-            await server.SettleAsync(run.Client, readyPath: null, settle);
-            var byDate = await run.Driver.RunAsync(n => BenchmarkRun.Get(CodeDate(n)), 200, o.Connections, TimeSpan.Zero, o.Duration, server.CpuTime);
+            // A pause until the server is idle (start-up leaves background work), then for each search warm-up, pause
+            // and measurement.
+            await server.SettleAsync(run.Client, "/readyz", ServerProcess.MaxSettle);
+            var (byPatient, _) = await run.Driver.MeasureAsync(server, n => BenchmarkRun.Get(PatientCode(n)), 200, o.Connections, o.Warmup, o.Duration);
+            var (byDate, _) = await run.Driver.MeasureAsync(server, n => BenchmarkRun.Get(CodeDate(n)), 200, o.Connections, o.Warmup, o.Duration);
             var rss = server.PeakRssBytes();
             var db = BenchmarkRun.DatabaseBytes(dbPath);
             var total = patientCount + o.Observations;

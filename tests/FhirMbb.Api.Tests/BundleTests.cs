@@ -23,6 +23,40 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
     private async Task<int> CountAsync(string type) =>
         (await (await _client.GetAsync($"/fhir/{type}/_history?_count=1000")).ReadAs<Bundle>()).Entry.Count;
 
+    /// <summary>
+    /// A transaction of plain creates drops each parsed resource once its version is prepared, so the parsed bundle is
+    /// garbage while the transaction waits for its commit; one with an update keeps them, as a retry prepares it again.
+    /// </summary>
+    [Fact]
+    public async Task Creates_release_their_parsed_resources_before_the_commit_and_an_update_keeps_them()
+    {
+        var bundles = (FhirMbb.Core.Bundles.BundleService)factory.Services.GetService(typeof(FhirMbb.Core.Bundles.BundleService))!;
+        var patientUrl = Urn();
+        var creates = Transaction(Post(FhirTest.PainScore(), Urn()), Post(FhirTest.Patient("Released"), patientUrl));
+        ((Observation)creates.Entry[0].Resource).Subject = new ResourceReference(patientUrl);
+
+        var created = await bundles.ProcessAsync(creates, CancellationToken.None);
+
+        Assert.All(created.Entries, e => Assert.StartsWith("201", e.Status));
+        Assert.All(creates.Entry, e => Assert.Null(e.Resource));
+        var patientId = created.Entries[1].Stored!.Id;
+        var stored = await (await _client.GetAsync($"/fhir/Observation/{created.Entries[0].Stored!.Id}")).ReadAs<Observation>();
+        Assert.Equal($"Patient/{patientId}", stored.Subject.Reference);
+
+        var update = FhirTest.Patient("Kept");
+        update.Id = patientId;
+        var mixed = Transaction(Post(FhirTest.Patient("Other"), Urn()), new Bundle.EntryComponent
+        {
+            Resource = update,
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.PUT, Url = $"Patient/{patientId}" },
+        });
+
+        var answered = await bundles.ProcessAsync(mixed, CancellationToken.None);
+
+        Assert.Equal(["201 Created", "200 OK"], answered.Entries.Select(e => e.Status));
+        Assert.All(mixed.Entry, e => Assert.NotNull(e.Resource));
+    }
+
     [Fact]
     public async Task A_transaction_stores_every_entry_and_points_urn_uuid_references_at_the_new_ids()
     {

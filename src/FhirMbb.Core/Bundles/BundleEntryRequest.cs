@@ -17,6 +17,9 @@ public sealed record BundleEntryRequest(
     int MaxDeletes = 1)
 {
     /// <summary>"entry 3 (urn:uuid:...)": how an OperationOutcome names the entry that failed.</summary>
+    /// <summary>The entry's resource; a transaction drops it once the version it stores is prepared (see BundleService).</summary>
+    public Resource? Resource { get; set; } = Resource;
+
     public string Label => FullUrl is null ? $"entry {Index}" : $"entry {Index} ({FullUrl})";
 
     public string? Target => Id is null ? null : $"{Type}/{Id}";

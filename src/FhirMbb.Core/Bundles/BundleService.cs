@@ -195,13 +195,25 @@ public sealed class BundleService(
         var writing = steps.Where(s => s.Request.Method is Bundle.HTTPVerb.DELETE).Concat(steps.Where(s => s.Request.Method is Bundle.HTTPVerb.POST))
             .Concat(steps.Where(s => s.Request.Method is Bundle.HTTPVerb.PUT)).Where(s => s.Writes).ToList();
         var results = new BundleEntryResult[entries.Count];
+        // Plain creates cannot conflict, so they are never prepared a second time: once a create's version is serialized
+        // and indexed, its parsed resource is dropped (here and in the bundle). The parsed bundle is several times the
+        // size of its JSON, and the garbage collections that run while the transaction waits for its commit copied it.
+        var releasable = writing.All(s => s.Request.Method == Bundle.HTTPVerb.POST && s.Claim is null);
         for (var attempt = 0; ; attempt++)
         {
             var now = clock.GetUtcNow();
             var batch = new List<(Step Step, ResourceWrite Write)>();
             foreach (var step in writing)
-                foreach (var write in await Guard(step.Request, () => PrepareAsync(step, now, ct)))
-                    batch.Add((step, write));
+            {
+                // A released create keeps the version it was prepared with, should the write be tried again.
+                var writes = step.Request.Resource is null && step.Prepared is { } prepared
+                    ? [prepared]
+                    : await Guard(step.Request, () => PrepareAsync(step, now, ct));
+                foreach (var write in writes) batch.Add((step, write));
+                if (!releasable) continue;
+                step.Request.Resource = null;
+                bundle.Entry[step.Request.Index].Resource = null;
+            }
             var conflict = await store.TryWriteAllAsync(batch.Select(b => b.Write).ToList(), ct);
             if (conflict < 0) break;
             var (loser, refused) = batch[conflict];

@@ -16,10 +16,10 @@ public sealed record BundleEntryRequest(
     Rest.ConditionalCriteria? Criteria = null,
     int MaxDeletes = 1)
 {
-    /// <summary>"entry 3 (urn:uuid:...)": how an OperationOutcome names the entry that failed.</summary>
     /// <summary>The entry's resource; a transaction drops it once the version it stores is prepared (see BundleService).</summary>
     public Resource? Resource { get; set; } = Resource;
 
+    /// <summary>"entry 3 (urn:uuid:...)": how an OperationOutcome names the entry that failed.</summary>
     public string Label => FullUrl is null ? $"entry {Index}" : $"entry {Index} ({FullUrl})";
 
     public string? Target => Id is null ? null : $"{Type}/{Id}";

@@ -59,9 +59,10 @@ public sealed class IngestScenario : IScenario
             var warmupSent = 0;
             do
             {
-                await LoadDriver.SendAllAsync(run.Client, warmup.Take(10).ToList(), o.IngestConnections);
-                warmup = [.. warmup.Skip(10), .. warmup.Take(10)];
-                warmupSent += 10;
+                var next = warmup.Take(10).ToList();
+                await LoadDriver.SendAllAsync(run.Client, next, o.IngestConnections);
+                warmup = [.. warmup.Skip(next.Count), .. next];
+                warmupSent += next.Count;
             }
             while (Stopwatch.GetElapsedTime(warmupStart) < o.Warmup);
 

@@ -30,6 +30,15 @@ public sealed class ErrorTests(ErrorTests.SmallBodyFactory factory) : IClassFixt
     }
 
     [Fact]
+    public async Task A_primitive_extension_object_where_a_list_belongs_is_400_not_500()
+    {
+        // The deserializer throws InvalidOperationException here rather than reporting an issue.
+        var body = """{"resourceType":"Observation","status":"final","code":{"coding":[{"code":"a"}],"_coding":{}}}""";
+        var message = await (await _client.PostAsync("/fhir/Observation", FhirTest.Json(body))).AssertOutcome(HttpStatusCode.BadRequest);
+        Assert.Contains("_coding", message);
+    }
+
+    [Fact]
     public async Task Malformed_xml_is_400_with_the_parser_message()
     {
         var content = new StringContent("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"x\"></Patient>", Encoding.UTF8, FhirTest.XmlType);

@@ -17,6 +17,8 @@ public sealed class FhirSerialization
     // Built on first use: inspecting the FHIR model takes about a second, and reads of stored JSON never
     // need it, so it must not delay start-up. The host warms these in the background (see Warm).
     private readonly Lazy<FhirJsonDeserializer> _json = new(() => new(new DeserializerSettings()));
+    // Without the validator, for the first pass of ParseJson.
+    private readonly Lazy<FhirJsonDeserializer> _unchecked = new(() => new(new DeserializerSettings { Validator = null }));
     // Stored JSON was parsed strictly on its way in; reading it back need not check it again.
     private readonly Lazy<FhirJsonDeserializer> _stored = new(() => new(new DeserializerSettings().UsingMode(DeserializationMode.Ostrich)));
     private readonly Lazy<FhirXmlDeserializer> _xml = new(() => new(new DeserializerSettings()));
@@ -46,7 +48,31 @@ public sealed class FhirSerialization
     public static FhirSerialization Shared { get; } = new();
 
     /// <summary>Parses a JSON resource strictly; any error is a 400 carrying the parser's message.</summary>
-    public Resource ParseJson(ReadOnlySpan<byte> utf8)
+    /// <remarks>
+    /// Parsed first without the deserializer's validator, then checked as a whole by <see cref="ParsedResourceCheck"/>:
+    /// the same verdict for less work. Input that fails either way is parsed again with the validator, which reports it.
+    /// </remarks>
+    public Resource ParseJson(ReadOnlySpan<byte> utf8) => ParseJsonQuickly(utf8) ?? ParseJsonStrictly(utf8);
+
+    /// <summary>The first pass of <see cref="ParseJson"/>: the resource, or null when the strict parse must decide.</summary>
+    internal Resource? ParseJsonQuickly(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        try
+        {
+            return _unchecked.Value.TryDeserializeResource(ref reader, out var parsed, out _) && parsed is not null && ParsedResourceCheck.Passes(parsed)
+                ? parsed
+                : null;
+        }
+        catch (Exception)
+        {
+            // Whatever the deserializer throws on this input, the strict parse meets it again and reports it.
+            return null;
+        }
+    }
+
+    /// <summary>The deserializer with its validator: the parse whose errors a client sees.</summary>
+    internal Resource ParseJsonStrictly(ReadOnlySpan<byte> utf8)
     {
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         bool ok;
@@ -63,6 +89,11 @@ public sealed class FhirSerialization
         catch (DeserializationFailedException e)
         {
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {Describe(e.Exceptions)}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // The deserializer's own complaint about a shape it did not expect, e.g. "_coding": {} where a list belongs.
+            throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {e.Message}");
         }
         if (!ok || resource is null)
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {Describe(issues)}");

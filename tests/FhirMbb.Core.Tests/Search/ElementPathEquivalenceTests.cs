@@ -71,7 +71,7 @@ public sealed class ElementPathEquivalenceTests
         _ => $"{element.TypeName}:{FhirSerialization.Shared.ToJsonString(element)}",
     };
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "FhirMbb.sln"))) return dir.FullName;

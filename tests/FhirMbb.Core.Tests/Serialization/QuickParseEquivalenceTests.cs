@@ -86,9 +86,12 @@ public sealed class QuickParseEquivalenceTests
         }
         Assert.True(wrong.Count == 0, string.Join(Environment.NewLine, wrong.Take(20)));
         // The mutations must reach both verdicts often, or the comparison shows nothing.
+        var accepted = variants - refused;
         Assert.True(variants > 10_000, $"{variants} variants");
-        Assert.True(refused > variants / 4, $"only {refused} of {variants} variants refused");
-        Assert.True(quickAccepted > variants / 4, $"only {quickAccepted} of {variants} variants accepted quickly");
+        Assert.True(refused > variants / 4 && accepted > variants / 5, $"{refused} of {variants} variants refused, {accepted} accepted");
+        // What the strict parse accepts the quick pass should accept too, or the second parse eats the saving
+        // (13,812 variants: 3,690 accepted by both, no valid one left to the strict parse).
+        Assert.True(quickAccepted >= accepted * 0.95, $"{quickAccepted} of the {accepted} valid variants accepted quickly");
     }
 
     [Fact]

@@ -39,6 +39,16 @@ public sealed class ErrorTests(ErrorTests.SmallBodyFactory factory) : IClassFixt
     }
 
     [Fact]
+    public async Task A_value_attribute_on_the_xml_root_is_400_not_500()
+    {
+        // The deserializer throws NotSupportedException here rather than reporting an issue.
+        var content = new StringContent("""<Observation xmlns="http://hl7.org/fhir" value="x"><status value="final"/><code><text value="x"/></code></Observation>""",
+            Encoding.UTF8, FhirTest.XmlType);
+        var message = await (await _client.PostAsync("/fhir/Observation", content)).AssertOutcome(HttpStatusCode.BadRequest);
+        Assert.Contains("XML", message);
+    }
+
+    [Fact]
     public async Task Malformed_xml_is_400_with_the_parser_message()
     {
         var content = new StringContent("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"x\"></Patient>", Encoding.UTF8, FhirTest.XmlType);

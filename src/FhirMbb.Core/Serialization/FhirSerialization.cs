@@ -92,7 +92,7 @@ public sealed class FhirSerialization
         {
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {Describe(e.Exceptions)}");
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
         {
             // The deserializer's own complaint about a shape it did not expect, e.g. "_coding": {} where a list belongs.
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {e.Message}");
@@ -134,6 +134,11 @@ public sealed class FhirSerialization
         catch (DeserializationFailedException e)
         {
             throw FhirOperationException.BadRequest($"Invalid FHIR XML: {Describe(e.Exceptions)}");
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        {
+            // Shapes the deserializer does not expect, e.g. a value attribute on the resource's root element.
+            throw FhirOperationException.BadRequest($"Invalid FHIR XML: {e.Message}");
         }
     }
 

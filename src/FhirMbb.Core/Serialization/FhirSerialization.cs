@@ -31,9 +31,10 @@ public sealed class FhirSerialization
     /// <summary>Builds the serializers and runs a resource through each, so no request pays for that.</summary>
     public void Warm()
     {
-        var probe = ParseJson("""{"resourceType":"Observation","status":"final","code":{"text":"warm-up"}}"""u8);
+        var json = """{"resourceType":"Observation","status":"final","code":{"text":"warm-up"}}"""u8;
+        var probe = ParseJson(json);
         // The strict parse runs only for input the quick pass doubts: the first bad request should not build it.
-        ParseJsonStrictly("""{"resourceType":"Observation","status":"final","code":{"text":"warm-up"}}"""u8);
+        ParseJsonStrictly(json);
         ParseXml(ToXmlBytes(probe));
         _ = ToJsonBytes(probe);
         IsWarm = true;
@@ -49,6 +50,13 @@ public sealed class FhirSerialization
 
     public static FhirSerialization Shared { get; } = new();
 
+    // Client JSON: comments are not JSON.
+    private static readonly JsonReaderOptions ClientJson = new() { CommentHandling = JsonCommentHandling.Disallow };
+
+    // What Firely's deserializers throw, instead of reporting an issue, on some shapes they do not expect: the client's
+    // input, so a 400 like any other parse error.
+    private static bool IsUnexpectedShape(Exception e) => e is InvalidOperationException or NotSupportedException;
+
     /// <summary>Parses a JSON resource strictly; any error is a 400 carrying the parser's message.</summary>
     /// <remarks>
     /// Parsed first without the deserializer's validator, then checked as a whole by <see cref="ParsedResourceCheck"/>:
@@ -59,7 +67,7 @@ public sealed class FhirSerialization
     /// <summary>The first pass of <see cref="ParseJson"/>: the resource, or null when the strict parse must decide.</summary>
     internal Resource? ParseJsonQuickly(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        var reader = new Utf8JsonReader(utf8, ClientJson);
         try
         {
             return _unchecked.Value.TryDeserializeResource(ref reader, out var parsed, out _) && parsed is not null && ParsedResourceCheck.Passes(parsed)
@@ -76,7 +84,7 @@ public sealed class FhirSerialization
     /// <summary>The deserializer with its validator: the parse whose errors a client sees.</summary>
     internal Resource ParseJsonStrictly(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        var reader = new Utf8JsonReader(utf8, ClientJson);
         bool ok;
         Resource? resource;
         IEnumerable<CodedException> issues;
@@ -92,9 +100,9 @@ public sealed class FhirSerialization
         {
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {Describe(e.Exceptions)}");
         }
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (IsUnexpectedShape(e))
         {
-            // The deserializer's own complaint about a shape it did not expect, e.g. "_coding": {} where a list belongs.
+            // E.g. "_coding": {} where a list belongs.
             throw FhirOperationException.BadRequest($"Invalid FHIR JSON: {e.Message}");
         }
         if (!ok || resource is null)
@@ -135,9 +143,9 @@ public sealed class FhirSerialization
         {
             throw FhirOperationException.BadRequest($"Invalid FHIR XML: {Describe(e.Exceptions)}");
         }
-        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (IsUnexpectedShape(e))
         {
-            // Shapes the deserializer does not expect, e.g. a value attribute on the resource's root element.
+            // E.g. a value attribute on the resource's root element.
             throw FhirOperationException.BadRequest($"Invalid FHIR XML: {e.Message}");
         }
     }

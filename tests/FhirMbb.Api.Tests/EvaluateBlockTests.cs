@@ -1,6 +1,8 @@
 using System.Net;
 using FhirMbb.Api.Tests.Infrastructure;
+using FhirMbb.Testing;
 using Hl7.Fhir.Model;
+using static FhirMbb.Core.Canonicals;
 
 namespace FhirMbb.Api.Tests;
 
@@ -206,6 +208,49 @@ public sealed class EvaluateBlockTests(FhirApiFactory factory) : IClassFixture<F
         Assert.Equal("2", stored.Meta.VersionId);
         Assert.Equal("eligible", ((CodeableConcept)stored.Value).Coding[0].Code);
         Assert.Contains(stored.Focus, f => f.Reference == $"Procedure/{story.ProcedureIds[0]}");
+    }
+
+    /// <summary>
+    /// The server keeps what it read of each stored version between evaluations; an update, a new score or a deletion
+    /// is a different version and must be seen by the very next evaluation.
+    /// </summary>
+    [Fact]
+    public async Task Each_change_to_the_evidence_is_seen_by_the_next_evaluation()
+    {
+        var story = new BlockCase();
+        Assert.Equal("eligible", (await EvaluateAsync(story)).Outcome);
+        var url = $"/fhir/Procedure/{story.ProcedureIds[0]}/$evaluate-block?policy=single-block-50";
+        async Task<BlockAnswer> AgainAsync() => new(await (await _client.GetAsync(url)).ReadAs<Parameters>());
+        var diary = (await (await _client.GetAsync($"/fhir/Observation?patient=Patient/{story.PatientId}&_count=50")).ReadAs<Bundle>())
+            .Entry.Select(e => (Observation)e.Resource).Where(o => ((Integer)o.Value).Value < 7).ToList();
+        Assert.Equal(3, diary.Count); // the relief scores 4, 3, 3 of the default diary
+
+        // Updated: no relief left.
+        foreach (var score in diary)
+        {
+            score.Value = new Integer(8);
+            Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync($"/fhir/Observation/{score.Id}", FhirTest.Json(score))).StatusCode);
+        }
+        var updated = await AgainAsync();
+        Assert.Equal("not-eligible", updated.Outcome);
+        Assert.Contains("relief-below-threshold", updated.Reasons);
+
+        // Deleted, then one new score of relief: eligible again on that score alone.
+        foreach (var score in diary)
+            Assert.Equal(HttpStatusCode.NoContent, (await _client.DeleteAsync($"/fhir/Observation/{score.Id}")).StatusCode);
+        diary[0].Id = null;
+        diary[0].Meta = null;
+        diary[0].Value = new Integer(2);
+        await _client.CreateAsync(diary[0]);
+        Assert.Equal("eligible", (await AgainAsync()).Outcome);
+
+        // The block itself changed: contrast showed intravascular uptake.
+        var block = await (await _client.GetAsync($"/fhir/Procedure/{story.ProcedureIds[0]}")).ReadAs<Procedure>();
+        MbbBuilders.ReplaceExtension(block, Extensions.ContrastResult, new Code("intravascular-not-resolved"));
+        Assert.Equal(HttpStatusCode.OK, (await _client.PutAsync($"/fhir/Procedure/{block.Id}", FhirTest.Json(block))).StatusCode);
+        var changed = await AgainAsync();
+        Assert.Equal("not-eligible", changed.Outcome);
+        Assert.Contains("intravascular-uptake-unresolved", changed.Reasons);
     }
 
     [Fact]

@@ -86,6 +86,29 @@ public sealed class ReaderSessionTests : IDisposable
         Assert.Equal(["kept"], (await store.ListForPatientAsync("Observation", "p2")).Select(s => s.Id));
     }
 
+    [Fact]
+    public async Task A_compartment_list_reads_the_json_only_of_the_rows_asked_for()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        Assert.True(await store.TryWriteAsync(Write("a", 1, "p3", "a1")));
+        Assert.True(await store.TryWriteAsync(Write("b", 1, "p3", "b1")));
+        Assert.True(await store.TryWriteAsync(Write("b", 2, "p3", "b2")));
+
+        var seen = new List<(string, int, bool)>();
+        var listed = await store.ListForPatientAsync("Observation", "p3", row =>
+        {
+            seen.Add((row.Id, row.Version, row.Json.IsEmpty));
+            return row.Id == "b";
+        });
+
+        Assert.Equal([("a", 1, true), ("b", 2, true)], seen.Order());
+        var byId = listed.ToDictionary(s => s.Id);
+        Assert.True(byId["a"].Json.IsEmpty);
+        Assert.Equal(1, byId["a"].Version);
+        Assert.Equal("b2", Note(byId["b"]));
+        Assert.Equal((await store.ReadAsync("Observation", "b"))!.Sequence, byId["b"].Sequence);
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

@@ -70,6 +70,15 @@ public interface IResourceStore
     /// <summary>Current, non-deleted resources of one type in a patient's compartment.</summary>
     Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// As <see cref="ListForPatientAsync(string, string, CancellationToken)"/>, but the stored JSON is read only for the
+    /// resources <paramref name="needsJson"/> accepts (it sees each without its JSON); the others come back with an empty
+    /// <see cref="StoredResource.Json"/>. For a caller that keeps what it made of a version, which never changes. A store
+    /// without the option reads every body.
+    /// </summary>
+    Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredResource, bool> needsJson, CancellationToken cancellationToken = default) =>
+        ListForPatientAsync(type, patientId, cancellationToken);
+
     /// <summary>The id of the resource of <paramref name="type"/> that holds the conditional-create key, or null.</summary>
     Task<string?> ConditionalKeyOwnerAsync(string type, string key, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException($"{GetType().Name} does not support conditional creates");

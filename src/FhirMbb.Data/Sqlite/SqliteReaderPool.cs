@@ -102,7 +102,8 @@ internal sealed class SqliteReaderSession : IDisposable
         return Single(_version, type, id);
     }
 
-    public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId)
+    /// <param name="needsJson">When given, the JSON is copied out only for the rows it accepts (seen without their JSON).</param>
+    public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId, Func<StoredResource, bool>? needsJson = null)
     {
         var rows = new List<StoredResource>();
         try
@@ -112,9 +113,10 @@ internal sealed class SqliteReaderSession : IDisposable
             int rc;
             while ((rc = raw.sqlite3_step(_patient)) == raw.SQLITE_ROW)
             {
-                rows.Add(new StoredResource(type, raw.sqlite3_column_text(_patient, 1).utf8_to_string(), raw.sqlite3_column_int(_patient, 2),
-                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false, Blob(_patient, 4),
-                    raw.sqlite3_column_int64(_patient, 0), patientId));
+                var row = new StoredResource(type, raw.sqlite3_column_text(_patient, 1).utf8_to_string(), raw.sqlite3_column_int(_patient, 2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false, ReadOnlyMemory<byte>.Empty,
+                    raw.sqlite3_column_int64(_patient, 0), patientId);
+                rows.Add(needsJson is null || needsJson(row) ? row with { Json = Blob(_patient, 4) } : row);
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
         }

@@ -411,13 +411,19 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         return new HistoryPage(rows, next);
     }
 
-    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default) =>
+        ListForPatient(type, patientId, null, cancellationToken);
+
+    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredResource, bool> needsJson, CancellationToken cancellationToken = default) =>
+        ListForPatient(type, patientId, needsJson, cancellationToken);
+
+    private Task<IReadOnlyList<StoredResource>> ListForPatient(string type, string patientId, Func<StoredResource, bool>? needsJson, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var session = _readers.Rent();
         try
         {
-            return Task.FromResult(session.ListForPatient(type, patientId));
+            return Task.FromResult(session.ListForPatient(type, patientId, needsJson));
         }
         finally
         {

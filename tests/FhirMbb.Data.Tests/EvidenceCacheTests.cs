@@ -38,6 +38,15 @@ public sealed class EvidenceCacheTests : IDisposable
             delete ? null : Serialization.ToJsonBytes(score), "p1"));
     }
 
+    /// <summary>The scores as one evaluation reads them: the service asks for Procedures, scores, then Conditions.</summary>
+    private static async Task<IReadOnlyList<PainScore>> EvaluateAsync(StoreBlockEvidenceSource source, string patient = "p1")
+    {
+        await source.GetPatientProceduresAsync(patient, default);
+        var scores = await source.GetPatientPainScoresAsync(patient, default);
+        await source.GetPatientConditionsAsync(patient, default);
+        return scores;
+    }
+
     private static string Describe(IEnumerable<PainScore> scores) =>
         string.Join(";", scores.OrderBy(s => s.Id, StringComparer.Ordinal).Select(s => $"{s.Id}={s.Value}@{s.At:O}"));
 
@@ -52,17 +61,18 @@ public sealed class EvidenceCacheTests : IDisposable
         async Task SameAsFreshAsync()
         {
             var fresh = new StoreBlockEvidenceSource(_store, Serialization);
-            var expected = Describe(await fresh.GetPatientPainScoresAsync("p1", default));
-            Assert.Equal(expected, Describe(await kept.GetPatientPainScoresAsync("p1", default)));
-            Assert.Equal(expected, Describe(await kept.GetPatientPainScoresAsync("p1", default)));
+            var expected = Describe(await EvaluateAsync(fresh));
+            Assert.Equal(expected, Describe(await EvaluateAsync(kept)));
+            Assert.Equal(expected, Describe(await EvaluateAsync(kept)));
+            Assert.Equal(expected, Describe(await EvaluateAsync(kept)));
         }
 
         await SameAsFreshAsync();
-        Assert.Equal(10, (await kept.GetPatientPainScoresAsync("p1", default)).Count);
+        Assert.Equal(10, (await EvaluateAsync(kept)).Count);
         Assert.True(await WriteScoreAsync("s2", 2, 9));
         Assert.True(await WriteScoreAsync("s5", 2, 0, delete: true));
         await SameAsFreshAsync();
-        var after = await kept.GetPatientPainScoresAsync("p1", default);
+        var after = await EvaluateAsync(kept);
         Assert.Equal(9, after.Count);
         Assert.Equal(9m, after.Single(s => s.Id == "s2").Value);
         Assert.InRange(kept.KeptCount, 1, Math.Max(capacity, 1));
@@ -72,17 +82,36 @@ public sealed class EvidenceCacheTests : IDisposable
     public async Task Concurrent_evaluations_share_the_cache_while_it_is_emptied_again_and_again()
     {
         for (var i = 0; i < 12; i++) Assert.True(await WriteScoreAsync($"c{i}", 1, i % 11));
-        var expected = Describe(await new StoreBlockEvidenceSource(_store, Serialization).GetPatientPainScoresAsync("p1", default));
+        var expected = Describe(await EvaluateAsync(new StoreBlockEvidenceSource(_store, Serialization)));
         var shared = new StoreBlockEvidenceSource(_store, Serialization, capacity: 5);
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
         {
             var seen = new List<string>();
-            for (var n = 0; n < 50; n++) seen.Add(Describe(await shared.GetPatientPainScoresAsync("p1", default)));
+            for (var n = 0; n < 50; n++) seen.Add(Describe(await EvaluateAsync(shared)));
             return seen;
         })));
 
         Assert.All(answers.SelectMany(a => a), answer => Assert.Equal(expected, answer));
+    }
+
+    [Fact]
+    public async Task A_patient_is_kept_from_a_second_evaluation_among_the_recent_ones()
+    {
+        for (var i = 0; i < 4; i++) Assert.True(await WriteScoreAsync($"k{i}", 1, i));
+        var source = new StoreBlockEvidenceSource(_store, Serialization);
+
+        await EvaluateAsync(source);
+        Assert.Equal(0, source.KeptCount);
+        await EvaluateAsync(source);
+        Assert.Equal(4, source.KeptCount);
+
+        // Evaluated once each, more patients than are remembered: none of theirs is kept.
+        var others = new StoreBlockEvidenceSource(_store, Serialization);
+        for (var n = 0; n < StoreBlockEvidenceSource.RecentPatients + 1; n++)
+            await EvaluateAsync(others, n == 0 ? "p1" : $"other{n}");
+        await EvaluateAsync(others);
+        Assert.Equal(0, others.KeptCount);
     }
 
     public void Dispose()

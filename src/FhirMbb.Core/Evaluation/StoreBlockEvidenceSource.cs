@@ -13,12 +13,16 @@ namespace FhirMbb.Core.Evaluation;
 /// <remarks>
 /// A version is never rewritten (an update or a delete makes a new one), so a kept entry cannot go stale; a resource
 /// changed since is a different key. The kept Procedures and Conditions are shared between requests: the evaluation
-/// only reads them. The cache is emptied whenever it reaches its capacity.
+/// only reads them. What is kept lives in two generations of half the capacity each: when the young one is full, the
+/// old one is dropped and the young one becomes old; a version found in the old generation moves back to the young.
+/// A patient's versions are kept only from the patient's second evaluation among the last <see cref="RecentPatients"/>:
+/// evaluating many patients once each (more than the capacity holds) would otherwise only churn the cache, which cost
+/// more than it saved (benchmark README).
 /// </remarks>
 public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerialization serialization, int capacity = StoreBlockEvidenceSource.DefaultCapacity)
     : IBlockEvidenceSource
 {
-    /// <summary>Entries kept before the cache is emptied: about 200 patients with a hundred diary entries each.</summary>
+    /// <summary>Versions kept at most: about 200 patients with a hundred diary entries each.</summary>
     public const int DefaultCapacity = 20_000;
 
     // Skips the parse of Observations that cannot be pain scores; most of a patient's Observations are not.
@@ -27,16 +31,24 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     // Kept for an Observation that is not a usable pain score.
     private static readonly object NoScore = new();
 
-    private readonly ConcurrentDictionary<VersionKey, object> _kept = new();
-    private int _count;
+    /// <summary>How many of the latest evaluations' patients are remembered: about the capacity over a patient's versions.</summary>
+    public const int RecentPatients = 128;
+
+    private readonly int _generation = Math.Max(1, capacity / 2);
+    private readonly Queue<string> _recent = new(RecentPatients);
+    private readonly Dictionary<string, int> _recentCounts = new(StringComparer.Ordinal);
+    private readonly Lock _turn = new();
+    private ConcurrentDictionary<VersionKey, object> _young = new();
+    private ConcurrentDictionary<VersionKey, object> _old = new();
+    private int _youngCount;
 
     private readonly record struct VersionKey(string Type, string Id, int Version, long Sequence)
     {
         public static VersionKey Of(StoredResource stored) => new(stored.Type, stored.Id, stored.Version, stored.Sequence);
     }
 
-    /// <summary>How many versions are kept now (for tests).</summary>
-    public int KeptCount => _kept.Count;
+    /// <summary>How many versions are kept now, in both generations (for tests).</summary>
+    public int KeptCount => _young.Count + _old.Count;
 
     public async Task<Procedure?> GetProcedureAsync(string id, CancellationToken cancellationToken) =>
         await ReadCurrentAsync<Procedure>("Procedure", id, cancellationToken);
@@ -45,14 +57,37 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         await ReadCurrentAsync<Condition>("Condition", id, cancellationToken);
 
     public async Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<Procedure>("Procedure", patientId, ParseStored, cancellationToken);
+        await ListAsync<Procedure>("Procedure", patientId, ParseStored, WasRecent(patientId), cancellationToken);
 
+    /// <summary>The service asks for a patient's Conditions last; that is when the evaluation of the patient is counted.</summary>
     public async Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<Condition>("Condition", patientId, ParseStored, cancellationToken);
+        await ListAsync<Condition>("Condition", patientId, ParseStored, CountEvaluation(patientId), cancellationToken);
 
     /// <summary>Read from the stored JSON directly (<see cref="PainScoreJson"/>); the object model only for shapes it leaves to Firely.</summary>
     public async Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<PainScore>("Observation", patientId, ReadPainScore, cancellationToken);
+        await ListAsync<PainScore>("Observation", patientId, ReadPainScore, WasRecent(patientId), cancellationToken);
+
+    private bool WasRecent(string patientId)
+    {
+        lock (_recent) return _recentCounts.ContainsKey(patientId);
+    }
+
+    /// <summary>Remembers this evaluation of the patient; true when the patient was among the recent ones already.</summary>
+    private bool CountEvaluation(string patientId)
+    {
+        lock (_recent)
+        {
+            var seen = _recentCounts.TryGetValue(patientId, out var count);
+            _recentCounts[patientId] = count + 1;
+            _recent.Enqueue(patientId);
+            if (_recent.Count > RecentPatients)
+            {
+                var oldest = _recent.Dequeue();
+                if (--_recentCounts[oldest] == 0) _recentCounts.Remove(oldest);
+            }
+            return seen;
+        }
+    }
 
     private object ReadPainScore(StoredResource stored)
     {
@@ -65,13 +100,27 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
 
     private object ParseStored(StoredResource stored) => serialization.ParseStored(stored.Json.Span);
 
-    /// <summary>What is made of each current version of the type in the compartment; the JSON is read only for versions not kept.</summary>
-    private async Task<List<T>> ListAsync<T>(string type, string patientId, Func<StoredResource, object> make, CancellationToken cancellationToken) where T : class
+    /// <summary>
+    /// What is made of each current version of the type in the compartment; the JSON is read only for versions not kept.
+    /// Should a version listed as kept have been dropped before it is used, the compartment is listed again with every JSON.
+    /// </summary>
+    private async Task<List<T>> ListAsync<T>(string type, string patientId, Func<StoredResource, object> make, bool admit, CancellationToken cancellationToken) where T : class
     {
-        var listed = await store.ListForPatientAsync(type, patientId, stored => !_kept.ContainsKey(VersionKey.Of(stored)), cancellationToken);
+        var listed = await store.ListForPatientAsync(type, patientId, stored => !IsKept(VersionKey.Of(stored)), cancellationToken);
+        var made = Make<T>(listed, make, admit);
+        return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit)!;
+    }
+
+    /// <summary>What is made of each version, or null when a version without its JSON is no longer kept.</summary>
+    private List<T>? Make<T>(IReadOnlyList<StoredResource> listed, Func<StoredResource, object> make, bool admit) where T : class
+    {
         var made = new List<T>(listed.Count);
         foreach (var stored in listed)
-            if (await KeepAsync(stored, make, cancellationToken) is T item) made.Add(item);
+        {
+            var item = Keep(stored, make, admit);
+            if (item is null) return null;
+            if (item is T value) made.Add(value);
+        }
         return made;
     }
 
@@ -79,30 +128,40 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     {
         if (!Rest.FhirId.IsValid(id)) return null;
         var stored = await store.ReadAsync(type, id, cancellationToken);
-        return stored is null || stored.Deleted ? null : await KeepAsync(stored, ParseStored, cancellationToken) as T;
+        return stored is null || stored.Deleted || stored.Json.IsEmpty ? null : Keep(stored, ParseStored, admit: true) as T;
     }
 
+    private bool IsKept(VersionKey key) => _young.ContainsKey(key) || _old.ContainsKey(key);
+
     /// <summary>
-    /// What was made of this version before, or <paramref name="make"/> of it now. A version listed without its JSON was
-    /// kept when it was listed; should the cache have been emptied since, its JSON is read again (null if it is gone).
+    /// What was made of this version before, or <paramref name="make"/> of it now (kept if <paramref name="admit"/>); null
+    /// when it has no JSON and is not kept.
     /// </summary>
-    private async ValueTask<object?> KeepAsync(StoredResource stored, Func<StoredResource, object> make, CancellationToken cancellationToken)
+    private object? Keep(StoredResource stored, Func<StoredResource, object> make, bool admit)
     {
         var key = VersionKey.Of(stored);
-        if (_kept.TryGetValue(key, out var kept)) return kept;
-        if (stored.Json.IsEmpty)
+        if (_young.TryGetValue(key, out var kept)) return kept;
+        if (_old.TryGetValue(key, out kept))
         {
-            var reread = await store.ReadVersionAsync(stored.Type, stored.Id, stored.Version, cancellationToken);
-            if (reread is null || reread.Json.IsEmpty) return null;
-            stored = reread;
+            Add(key, kept);
+            return kept;
         }
+        if (stored.Json.IsEmpty) return null;
         var made = make(stored);
-        if (Interlocked.Increment(ref _count) > capacity)
-        {
-            _kept.Clear();
-            Interlocked.Exchange(ref _count, 1);
-        }
-        _kept[key] = made;
+        if (admit) Add(key, made);
         return made;
+    }
+
+    private void Add(VersionKey key, object value)
+    {
+        if (!_young.TryAdd(key, value)) return;
+        if (Interlocked.Increment(ref _youngCount) < _generation) return;
+        lock (_turn)
+        {
+            if (Volatile.Read(ref _youngCount) < _generation) return;
+            _old = _young;
+            _young = new ConcurrentDictionary<VersionKey, object>();
+            Volatile.Write(ref _youngCount, 0);
+        }
     }
 }

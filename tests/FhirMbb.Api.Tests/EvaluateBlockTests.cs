@@ -255,6 +255,30 @@ public sealed class EvaluateBlockTests(FhirApiFactory factory) : IClassFixture<F
         Assert.Contains("intravascular-uptake-unresolved", changed.Reasons);
     }
 
+    /// <summary>Kept Procedures, Conditions and score facts are shared by concurrent evaluations: every answer must be the same.</summary>
+    [Fact]
+    public async Task Concurrent_evaluations_of_kept_evidence_give_the_same_answer()
+    {
+        var story = new BlockCase();
+        story.Blocks.Add(new BlockCase.Block { At = BlockCase.BlockTime.AddDays(14), Anesthetic = BlockCase.Bupivacaine, Number = 2 });
+        await story.CreateAsync(_client);
+        var url = $"/fhir/Procedure/{story.ProcedureIds[1]}/$evaluate-block?policy=dual-block-80";
+        async Task<string> AnswerAsync()
+        {
+            var response = await _client.GetAsync(url);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+        static string WithoutTimes(string json) => System.Text.RegularExpressions.Regex.Replace(json, "\"(lastUpdated|effectiveDateTime|issued)\":\"[^\"]*\"", "");
+
+        var first = WithoutTimes(await AnswerAsync());
+        Assert.Equal(first, WithoutTimes(await AnswerAsync())); // from here on, the patient's versions are kept
+        var answers = await Task.WhenAll(Enumerable.Range(0, 24).Select(_ => Task.Run(AnswerAsync)));
+
+        Assert.All(answers, answer => Assert.Equal(first, WithoutTimes(answer)));
+        Assert.Contains("peakReliefPercent", first);
+    }
+
     [Fact]
     public async Task Type_level_evaluates_the_patients_latest_block()
     {

@@ -20,9 +20,6 @@ public sealed class FhirResponses(FhirSerialization serialization, IOptions<Fhir
         ? new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.XmlCacheBytes })
         : null;
 
-    // The row sequence is unique per stored version; type, id and version make the key readable and certain.
-    private readonly record struct VersionKey(string Type, string Id, int Version, long Sequence);
-
     // Most resources have few versions: their ETags are made once, not per response.
     private static readonly string[] SmallETags = Enumerable.Range(0, 64).Select(v => $"W/\"{v}\"").ToArray();
 
@@ -53,7 +50,7 @@ public sealed class FhirResponses(FhirSerialization serialization, IOptions<Fhir
 
     private byte[] StoredXml(MemoryCache cache, StoredResource stored)
     {
-        var key = new VersionKey(stored.Type, stored.Id, stored.Version, stored.Sequence);
+        var key = stored.Key;
         if (cache.TryGetValue(key, out byte[]? cached) && cached is not null) return cached;
         var xml = serialization.ToXmlBytes(serialization.ParseStored(stored.Json.Span));
         cache.Set(key, xml, new MemoryCacheEntryOptions { Size = xml.Length + 64 });

@@ -38,14 +38,9 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     private readonly Queue<string> _recent = new(RecentPatients);
     private readonly Dictionary<string, int> _recentCounts = new(StringComparer.Ordinal);
     private readonly Lock _turn = new();
-    private ConcurrentDictionary<VersionKey, object> _young = new();
-    private ConcurrentDictionary<VersionKey, object> _old = new();
+    private ConcurrentDictionary<StoredVersionKey, object> _young = new();
+    private ConcurrentDictionary<StoredVersionKey, object> _old = new();
     private int _youngCount;
-
-    private readonly record struct VersionKey(string Type, string Id, int Version, long Sequence)
-    {
-        public static VersionKey Of(StoredResource stored) => new(stored.Type, stored.Id, stored.Version, stored.Sequence);
-    }
 
     /// <summary>How many versions are kept now, in both generations (for tests).</summary>
     public int KeptCount => _young.Count + _old.Count;
@@ -106,7 +101,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     /// </summary>
     private async Task<List<T>> ListAsync<T>(string type, string patientId, Func<StoredResource, object> make, bool admit, CancellationToken cancellationToken) where T : class
     {
-        var listed = await store.ListForPatientAsync(type, patientId, stored => !IsKept(VersionKey.Of(stored)), cancellationToken);
+        var listed = await store.ListForPatientAsync(type, patientId, stored => !IsKept(stored.Key), cancellationToken);
         var made = Make<T>(listed, make, admit);
         return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit)!;
     }
@@ -131,7 +126,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         return stored is null || stored.Deleted || stored.Json.IsEmpty ? null : Keep(stored, ParseStored, admit: true) as T;
     }
 
-    private bool IsKept(VersionKey key) => _young.ContainsKey(key) || _old.ContainsKey(key);
+    private bool IsKept(StoredVersionKey key) => _young.ContainsKey(key) || _old.ContainsKey(key);
 
     /// <summary>
     /// What was made of this version before, or <paramref name="make"/> of it now (kept if <paramref name="admit"/>); null
@@ -139,7 +134,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     /// </summary>
     private object? Keep(StoredResource stored, Func<StoredResource, object> make, bool admit)
     {
-        var key = VersionKey.Of(stored);
+        var key = stored.Key;
         if (_young.TryGetValue(key, out var kept)) return kept;
         if (_old.TryGetValue(key, out kept))
         {
@@ -152,7 +147,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         return made;
     }
 
-    private void Add(VersionKey key, object value)
+    private void Add(StoredVersionKey key, object value)
     {
         if (!_young.TryAdd(key, value)) return;
         if (Interlocked.Increment(ref _youngCount) < _generation) return;
@@ -160,7 +155,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         {
             if (Volatile.Read(ref _youngCount) < _generation) return;
             _old = _young;
-            _young = new ConcurrentDictionary<VersionKey, object>();
+            _young = new ConcurrentDictionary<StoredVersionKey, object>();
             Volatile.Write(ref _youngCount, 0);
         }
     }

@@ -12,7 +12,17 @@ public sealed record StoredResource(
     bool Deleted,
     ReadOnlyMemory<byte> Json,
     long Sequence,
-    string? PatientId = null);
+    string? PatientId = null)
+{
+    /// <summary>What identifies this version for anything kept per version (it never changes once stored).</summary>
+    public StoredVersionKey Key => new(Type, Id, Version, Sequence);
+}
+
+/// <summary>
+/// One stored version, as a cache key. The sequence is unique per stored version; type, id and version make the key
+/// readable and certain.
+/// </summary>
+public readonly record struct StoredVersionKey(string Type, string Id, int Version, long Sequence);
 
 /// <summary>
 /// A new version to store. <see cref="ExpectedVersion"/> is the version the writer read (null: the

@@ -114,9 +114,9 @@ internal sealed class SqliteReaderSession : IDisposable
             while ((rc = raw.sqlite3_step(_patient)) == raw.SQLITE_ROW)
             {
                 var row = new StoredResource(type, raw.sqlite3_column_text(_patient, 1).utf8_to_string(), raw.sqlite3_column_int(_patient, 2),
-                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false, ReadOnlyMemory<byte>.Empty,
-                    raw.sqlite3_column_int64(_patient, 0), patientId);
-                rows.Add(needsJson is null || needsJson(row) ? row with { Json = Blob(_patient, 4) } : row);
+                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false,
+                    needsJson is null ? Blob(_patient, 4) : ReadOnlyMemory<byte>.Empty, raw.sqlite3_column_int64(_patient, 0), patientId);
+                rows.Add(needsJson is not null && needsJson(row) ? row with { Json = Blob(_patient, 4) } : row);
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
         }

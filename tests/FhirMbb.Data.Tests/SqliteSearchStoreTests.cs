@@ -113,4 +113,24 @@ public sealed class SqliteSearchStoreTests : IDisposable
         }
         Assert.Equal(["p0", "p1", "p2", "p3", "p4"], ids);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_resource_matched_by_two_of_its_index_rows_is_listed_and_counted_once(bool sorted)
+    {
+        // Two names that both start with "alp": the driving condition finds p1 twice in idx_string. A sorted search
+        // takes its candidates from those rows (not through "rid IN"), so it must drop the second one itself.
+        var twice = new Patient { Id = "p1", Name = [new HumanName { Family = "Alpha" }, new HumanName { Family = "Alpine" }] };
+        Assert.True(await Write(twice, 1, null));
+        Assert.True(await Write(Patient("p2", "Alpaca"), 1, null));
+        Assert.True(_registry.TryGet("Patient", "family", out var family));
+        var query = Query("Patient", Family("alp")) with { Sort = sorted ? [new SearchSort(family, Descending: false)] : [] };
+
+        var page = await _search.SearchAsync(query);
+
+        Assert.Equal(2, page.Total);
+        Assert.Equal(sorted ? ["p2", "p1"] : ["p1", "p2"], page.Matches.Select(m => m.Id).ToArray());
+        Assert.Equal(2, (await _search.SearchAsync(query with { Summary = SummaryMode.Count })).Total);
+    }
 }

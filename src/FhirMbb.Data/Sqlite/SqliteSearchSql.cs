@@ -29,24 +29,49 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// A condition on the resources of <paramref name="alias"/>. A driving condition is written as
     /// "rid IN (rows of the index)" so SQLite starts from it; the others as a per-row probe of the index's
     /// primary key (rid, param_id). The unary + on param_id keeps the planner off the param_id indexes there.
+    /// Probes name the rid through <paramref name="ridAlias"/> (default: <paramref name="alias"/>): a search
+    /// that takes its candidates from index rows probes them before it looks up their resource rows.
     /// </summary>
-    public string Condition(string alias, string aliasType, SearchCondition condition, bool driving = true) => condition switch
+    public string Condition(string alias, string aliasType, SearchCondition condition, bool driving = true, string? ridAlias = null)
     {
-        IdCondition id => $"{alias}.id {(id.Not ? "NOT IN" : "IN")} {Bind(id.Ids)}",
-        ParameterCondition p when driving => $"{alias}.rid IN ({Subquery(p)})",
-        ParameterCondition p => $"EXISTS ({Probe(alias, p.Parameter, p.AnyOf)})",
-        NotCondition not => $"NOT EXISTS ({Probe(alias, not.Inner.Parameter, not.Inner.AnyOf)})",
-        AnyOfCondition any => "(" + string.Join(" OR ", any.Alternatives.Select(all => "(" + string.Join(" AND ", all.Select(c => Condition(alias, aliasType, c, driving: false))) + ")")) + ")",
-        MissingCondition { Parameter.Code: "_id" } m => m.Missing ? "0" : "1",
-        MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(alias, m.Parameter, [])})",
+        var rid = (ridAlias ?? alias) + ".rid";
+        return condition switch
+        {
+            IdCondition id => $"{alias}.id {(id.Not ? "NOT IN" : "IN")} {Bind(id.Ids)}",
+            ParameterCondition when driving => $"{rid} IN ({DriverRows(condition)})",
+            ChainCondition => $"{rid} IN ({DriverRows(condition)})",
+            ParameterCondition p => $"EXISTS ({Probe(rid, p.Parameter, p.AnyOf)})",
+            NotCondition not => $"NOT EXISTS ({Probe(rid, not.Inner.Parameter, not.Inner.AnyOf)})",
+            AnyOfCondition any => "(" + string.Join(" OR ", any.Alternatives.Select(all => "(" + string.Join(" AND ", all.Select(c => Condition(alias, aliasType, c, driving: false, ridAlias))) + ")")) + ")",
+            MissingCondition { Parameter.Code: "_id" } m => m.Missing ? "0" : "1",
+            MissingCondition m => $"{(m.Missing ? "NOT EXISTS" : "EXISTS")} ({Probe(rid, m.Parameter, [])})",
+            HasCondition has =>
+                $"{alias}.id IN (SELECT x.target_id FROM idx_reference x JOIN resource o ON o.rid = x.rid " +
+                $"WHERE {RowsOf("x", has.Reference)} AND x.target_type = {Bind(aliasType)} AND o.type = {Bind(has.SourceType)} AND o.deleted = 0 " +
+                $"AND {Condition("o", has.SourceType, has.Inner)})",
+            _ => throw new NotSupportedException($"{condition.GetType().Name} has no SQL"),
+        };
+    }
+
+    /// <summary>True when the condition's SQL refers to the resource only through its rid (index probes), not its row.</summary>
+    public static bool NeedsOnlyRid(SearchCondition condition) => condition switch
+    {
+        ParameterCondition or NotCondition or MissingCondition or ChainCondition => true,
+        AnyOfCondition any => any.Alternatives.All(all => all.All(NeedsOnlyRid)),
+        _ => false,
+    };
+
+    /// <summary>
+    /// The rids a driving parameter or chain condition starts from, as a subquery (a rid may appear more than
+    /// once); null for a condition that cannot drive by rid.
+    /// </summary>
+    public string? DriverRows(SearchCondition condition) => condition switch
+    {
+        ParameterCondition p => Subquery(p),
         ChainCondition chain =>
-            $"{alias}.rid IN (SELECT x.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id " +
-            $"WHERE {RowsOf("x", chain.Reference)} AND t.deleted = 0 AND t.type IN {Bind(chain.TargetTypes)} AND {ChainInner(chain)})",
-        HasCondition has =>
-            $"{alias}.id IN (SELECT x.target_id FROM idx_reference x JOIN resource o ON o.rid = x.rid " +
-            $"WHERE {RowsOf("x", has.Reference)} AND x.target_type = {Bind(aliasType)} AND o.type = {Bind(has.SourceType)} AND o.deleted = 0 " +
-            $"AND {Condition("o", has.SourceType, has.Inner)})",
-        _ => throw new NotSupportedException($"{condition.GetType().Name} has no SQL"),
+            $"SELECT x.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id " +
+            $"WHERE {RowsOf("x", chain.Reference)} AND t.deleted = 0 AND t.type IN {Bind(chain.TargetTypes)} AND {ChainInner(chain)}",
+        _ => null,
     };
 
     /// <summary>
@@ -120,15 +145,15 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// still probed one by one afterwards, so this only has to hold every match, which it does: a
     /// resource with one row meets them all on that row.
     /// </summary>
-    public string DateDriver(string alias, SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
+    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
     {
         // Date parameters are never derived (the registry keeps them to their own rows), so one param_id is all of them.
         var id = Bind(parameter.Id);
         var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
         var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
-        return $"{alias}.rid IN (SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
+        return $"SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
                $"UNION ALL SELECT rid FROM idx_date INDEXED BY ix_idx_date_long WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
-               $"UNION ALL SELECT rid FROM idx_date_multi WHERE param_id = {id})";
+               $"UNION ALL SELECT rid FROM idx_date_multi WHERE param_id = {id}";
     }
 
     /// <summary>
@@ -147,10 +172,10 @@ internal sealed class SqliteSearchSql(string? baseUrl)
 
     private string ChainInner(ChainCondition chain) => Condition("t", chain.TargetTypes[0], chain.Inner);
 
-    private string Probe(string alias, SearchParameterDefinition parameter, IReadOnlyList<SearchValue> anyOf)
+    private string Probe(string rid, SearchParameterDefinition parameter, IReadOnlyList<SearchValue> anyOf)
     {
         var values = anyOf.Count == 0 ? "" : " AND (" + string.Join(" OR ", anyOf.Select(v => "(" + Value(v) + ")")) + ")";
-        return $"SELECT 1 FROM {Table(parameter.Type)} x WHERE x.rid = {alias}.rid AND {RowsOf("x", parameter, probe: true)}{values}";
+        return $"SELECT 1 FROM {Table(parameter.Type)} x WHERE x.rid = {rid} AND {RowsOf("x", parameter, probe: true)}{values}";
     }
 
     private string Subquery(ParameterCondition condition)
@@ -253,7 +278,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     private static string EscapeLike(string value) => value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     /// <summary>The sort value of one resource for one parameter: lowest ascending, highest descending, missing last.</summary>
-    public string SortExpression(string alias, SearchSort key)
+    public string SortExpression(string alias, SearchSort key, string? ridAlias = null)
     {
         if (key.Parameter is null) return $"{alias}.id";
         var parameter = key.Parameter;
@@ -271,6 +296,6 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         var missing = numeric
             ? (key.Descending ? "-9000000000000000000" : "9000000000000000000")
             : (key.Descending ? "''" : "char(1114111)");
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {alias}.rid AND {RowsOf("s", parameter, probe: true)}), {missing})";
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {ridAlias ?? alias}.rid AND {RowsOf("s", parameter, probe: true)}), {missing})";
     }
 }

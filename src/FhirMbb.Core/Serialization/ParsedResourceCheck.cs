@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
@@ -31,7 +32,33 @@ internal static class ParsedResourceCheck
     // Messages are never read (see remarks), so every context shares one path.
     private static readonly Func<string> NoPath = () => "";
 
+    // Answers already given for a primitive that is only a value (no id, no extension): the check then depends on the
+    // type and the value alone. Systems, codes, units and displays repeat from resource to resource, and their checks
+    // (System.Uri for a uri, a regex for a code, parsing for a date) were most of this check's cost. Emptied when full:
+    // unique values (ids, instants) would otherwise grow it without end.
+    private static readonly ConcurrentDictionary<(Type, string), bool> KnownPrimitives = new();
+    private static int _knownCount;
+    internal const int MaxKnownPrimitives = 50_000;
+
     public static bool Passes(Base node)
+    {
+        if (node is PrimitiveType { ElementId: null, JsonValue: string value } primitive && node is not XHtml && !node.HasOverflow && !primitive.HasExtensions())
+        {
+            var key = (node.GetType(), value);
+            if (KnownPrimitives.TryGetValue(key, out var known)) return known;
+            var passes = Check(node);
+            if (Interlocked.Increment(ref _knownCount) > MaxKnownPrimitives)
+            {
+                KnownPrimitives.Clear();
+                Interlocked.Exchange(ref _knownCount, 0);
+            }
+            KnownPrimitives[key] = passes;
+            return passes;
+        }
+        return Check(node);
+    }
+
+    private static bool Check(Base node)
     {
         if (node.HasOverflow) return false;
         var mapping = Inspector.FindOrImportClassMapping(node.GetType());

@@ -57,6 +57,21 @@ public sealed class QuickParseEquivalenceTests
         Assert.Equal(valid, Serialization.ParseJsonQuickly(bytes) is not null);
     }
 
+    [Theory]
+    // The same literal, accepted first where it is a string, then refused where it is a code, a time or an id.
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":" c"}}""", """{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://x","code":" c"}]}}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"25:00:00"}}""", """{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueTime":"25:00:00"}""")]
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"a b"}}""", """{"resourceType":"Observation","id":"a b","status":"final","code":{"text":"x"}}""")]
+    // The same value again, now with an element the model has no place for beside it.
+    [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"}}""", """{"resourceType":"Observation","status":"final","_status":{"foo":1},"code":{"text":"x"}}""")]
+    public void A_value_already_accepted_is_checked_again_as_another_type_or_beside_an_unknown_element(string accepted, string refused)
+    {
+        Assert.NotNull(Serialization.ParseJsonQuickly(Encoding.UTF8.GetBytes(accepted)));
+        var bytes = Encoding.UTF8.GetBytes(refused);
+        Assert.False(StrictAccepts(bytes));
+        Assert.Null(Serialization.ParseJsonQuickly(bytes));
+    }
+
     [Fact]
     public void Mutated_Synthea_resources_the_strict_parse_refuses_are_never_accepted_on_the_quick_pass()
     {

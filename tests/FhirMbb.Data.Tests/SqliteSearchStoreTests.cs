@@ -133,4 +133,37 @@ public sealed class SqliteSearchStoreTests : IDisposable
         Assert.Equal(sorted ? ["p2", "p1"] : ["p1", "p2"], page.Matches.Select(m => m.Id).ToArray());
         Assert.Equal(2, (await _search.SearchAsync(query with { Summary = SummaryMode.Count })).Total);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_system_and_code_probed_beside_a_patient_match_on_both(bool sorted)
+    {
+        // The patient drives; code=system|code is probed per candidate in the token value index.
+        static Observation Score(string id, string patient, string system, string code, int day) => new()
+        {
+            Id = id,
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept(system, code),
+            Subject = new ResourceReference("Patient/" + patient),
+            Effective = new FhirDateTime(2026, 3, day),
+        };
+        Assert.True(await Write(Score("o1", "p1", "http://loinc.org", "72514-3", 1), 1, null));
+        Assert.True(await Write(Score("o2", "p1", "http://example.org/local", "72514-3", 2), 1, null));
+        Assert.True(await Write(Score("o3", "p1", "http://loinc.org", "8867-4", 3), 1, null));
+        Assert.True(await Write(Score("o4", "p2", "http://loinc.org", "72514-3", 4), 1, null));
+        Assert.True(await Write(Score("o5", "p1", "http://loinc.org", "72514-3", 5), 1, null));
+        Assert.True(_registry.TryGet("Observation", "patient", out var patient));
+        Assert.True(_registry.TryGet("Observation", "code", out var code));
+        Assert.True(_registry.TryGet("Observation", "date", out var date));
+        var query = Query("Observation",
+            new ParameterCondition(patient, [new ReferenceValue("Patient", "p1", null)]),
+            new ParameterCondition(code, [new TokenValue("http://loinc.org", true, "72514-3")]))
+            with { Sort = sorted ? [new SearchSort(date, Descending: true)] : [] };
+
+        var page = await _search.SearchAsync(query);
+
+        Assert.Equal(2, page.Total);
+        Assert.Equal(sorted ? ["o5", "o1"] : ["o1", "o5"], page.Matches.Select(m => m.Id).ToArray());
+    }
 }

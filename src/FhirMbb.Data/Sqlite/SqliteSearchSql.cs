@@ -31,6 +31,9 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// primary key (rid, param_id). The unary + on param_id keeps the planner off the param_id indexes there.
     /// Probes name the rid through <paramref name="ridAlias"/> (default: <paramref name="alias"/>): a search
     /// that takes its candidates from index rows probes them before it looks up their resource rows.
+    /// A token given as system|code is probed in the value index at (param_id, code, system, rid) instead: every
+    /// candidate then lands in that one code's slice of the index, which stays in the page cache, where the primary
+    /// key spreads them over the whole table (at 1M Observations, ~80 page reads a patient+code search against ~310).
     /// </summary>
     public string Condition(string alias, string aliasType, SearchCondition condition, bool driving = true, string? ridAlias = null)
     {
@@ -40,6 +43,9 @@ internal sealed class SqliteSearchSql(string? baseUrl)
             IdCondition id => $"{alias}.id {(id.Not ? "NOT IN" : "IN")} {Bind(id.Ids)}",
             ParameterCondition when driving => $"{rid} IN ({DriverRows(condition)})",
             ChainCondition => $"{rid} IN ({DriverRows(condition)})",
+            ParameterCondition { Parameter.Type: SearchParamType.Token, AnyOf: [TokenValue { SystemGiven: true, System: { } system, Code: { } code }] } p =>
+                $"EXISTS (SELECT 1 FROM idx_token x INDEXED BY ix_idx_token_code WHERE {RowsOf("x", p.Parameter)} " +
+                $"AND x.code = {Bind(code)} AND x.system = {Bind(system)} AND x.rid = {rid})",
             ParameterCondition p => $"EXISTS ({Probe(rid, p.Parameter, p.AnyOf)})",
             NotCondition not => $"NOT EXISTS ({Probe(rid, not.Inner.Parameter, not.Inner.AnyOf)})",
             AnyOfCondition any => "(" + string.Join(" OR ", any.Alternatives.Select(all => "(" + string.Join(" AND ", all.Select(c => Condition(alias, aliasType, c, driving: false, ridAlias))) + ")")) + ")",

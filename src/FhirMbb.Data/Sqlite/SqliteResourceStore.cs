@@ -53,10 +53,17 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         // random keys land on (codes, dates, ids) between groups instead of reading them back from the file.
         using (var pragmas = _writer.CreateCommand())
         {
-            pragmas.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-{WriterCacheKiB}; PRAGMA wal_autocheckpoint={WalAutoCheckpointPages};";
+            pragmas.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000; PRAGMA temp_store=FILE; PRAGMA cache_size=-{WriterCacheKiB}; PRAGMA wal_autocheckpoint={WalAutoCheckpointPages};";
             pragmas.ExecuteNonQuery();
         }
+        // Migrations with temporary files on disk: a new index over a large table is sorted there. In memory, schema
+        // 0006 on 1M Observations (2M date rows) took the server's peak RSS from ~430 to 621 MB once.
         SqliteSchema.Migrate(_writer);
+        using (var pragmas = _writer.CreateCommand())
+        {
+            pragmas.CommandText = "PRAGMA temp_store=MEMORY;";
+            pragmas.ExecuteNonQuery();
+        }
         _statements = new WriterStatements(_writer);
         // A dedicated thread: commits block on fsync, which must not tie up the thread pool.
         _writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "sqlite-writer" };

@@ -165,5 +165,13 @@ public sealed class SqliteSearchStoreTests : IDisposable
 
         Assert.Equal(2, page.Total);
         Assert.Equal(sorted ? ["o5", "o1"] : ["o1", "o5"], page.Matches.Select(m => m.Id).ToArray());
+
+        // One match a page, forward to the end and back: each page starts after its cursor, in the sort's order.
+        var ids = new List<string>();
+        var pages = new List<SearchPage> { await _search.SearchAsync(query with { Count = 1 }) };
+        while (pages[^1].Next is { } next && pages.Count < 5) pages.Add(await _search.SearchAsync(query with { Count = 1, Cursor = next }));
+        Assert.Equal(sorted ? ["o5", "o1"] : ["o1", "o5"], pages.SelectMany(p => p.Matches).Select(m => m.Id).ToArray());
+        var back = await _search.SearchAsync(query with { Count = 1, Cursor = pages[^1].Previous });
+        Assert.Equal(sorted ? ["o5"] : ["o1"], back.Matches.Select(m => m.Id).ToArray());
     }
 }

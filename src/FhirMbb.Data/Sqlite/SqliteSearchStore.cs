@@ -70,13 +70,14 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         // probes into joins placed after the resource row.) Unsorted, "rid IN (rows)" walks the candidates in rid
         // order, the page order, and stops at the page's end.
         var joined = driver.Rows is not null && (query.Sort.Count > 0 || query.Summary == SummaryMode.Count);
-        string from, rid;
+        string from, rid, candidates = "";
         if (joined)
         {
             var byRid = others.Where(SqliteSearchSql.NeedsOnlyRid).ToList();
             others = others.Except(byRid).ToList();
             var probes = byRid.Select(c => sql.Condition("r", query.Type, c, driving: false, ridAlias: "d")).Append($"d.rid <= {sql.Bind(snapshot)}");
-            from = $"(SELECT DISTINCT rid FROM ({driver.Rows}) d WHERE {string.Join(" AND ", probes)}) c CROSS JOIN resource r ON r.rid = c.rid";
+            candidates = $"SELECT DISTINCT rid FROM ({driver.Rows}) d WHERE {string.Join(" AND ", probes)}";
+            from = $"({candidates}) c CROSS JOIN resource r ON r.rid = c.rid";
             rid = "c";
         }
         else
@@ -111,7 +112,14 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         var select = string.Join(", ", keys.Select((k, i) => $"{k.Expression} AS k{i}"));
         var order = string.Join(", ", directions.Select((d, i) => $"k{i} {(d ? "DESC" : "ASC")}"));
         var keyset = query.Cursor is { } cursor ? "WHERE " + Keyset(sql, cursor, directions) : "";
-        var pageSql = $"SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {sql.Bind(query.Count + 1)}";
+        var limit = sql.Bind(query.Count + 1);
+        // Sort keys that need only the rid (every parameter; not _id) are computed and ordered over the candidates
+        // alone; the resource rows are then read in that order only until the page is full (SQLite keeps the
+        // co-routine's order and sorts no more: "LIMIT -1" keeps it from being flattened into the join).
+        var pageSql = joined && query.Sort.All(k => k.Parameter is not null)
+            ? $"SELECT {string.Join(", ", keys.Select((_, i) => $"c.k{i}"))} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
+              $"CROSS JOIN resource r ON r.rid = c.rid WHERE {filter} ORDER BY {order} LIMIT {limit}"
+            : $"SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}";
 
         List<object?[]> page;
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(pageSql, sql.Parameters, transaction, cancellationToken: cancellationToken)))

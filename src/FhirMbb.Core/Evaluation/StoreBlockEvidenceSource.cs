@@ -101,18 +101,24 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     /// </summary>
     private async Task<List<T>> ListAsync<T>(string type, string patientId, Func<StoredResource, object> make, bool admit, CancellationToken cancellationToken) where T : class
     {
-        var listed = await store.ListForPatientAsync(type, patientId, stored => !IsKept(stored.Key), cancellationToken);
-        var made = Make<T>(listed, make, admit);
-        return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit)!;
+        var asked = false;
+        var listed = await store.ListForPatientAsync(type, patientId, key =>
+        {
+            asked = true;
+            return !IsKept(key);
+        }, cancellationToken);
+        // A store that asked read the JSON only of versions not kept a moment ago: those are made, not looked up again.
+        var made = Make<T>(listed, make, admit, withJsonIsNew: asked);
+        return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit, withJsonIsNew: false)!;
     }
 
     /// <summary>What is made of each version, or null when a version without its JSON is no longer kept.</summary>
-    private List<T>? Make<T>(IReadOnlyList<StoredResource> listed, Func<StoredResource, object> make, bool admit) where T : class
+    private List<T>? Make<T>(IReadOnlyList<StoredResource> listed, Func<StoredResource, object> make, bool admit, bool withJsonIsNew) where T : class
     {
         var made = new List<T>(listed.Count);
         foreach (var stored in listed)
         {
-            var item = Keep(stored, make, admit);
+            var item = withJsonIsNew && !stored.Json.IsEmpty ? Made(stored, make, admit) : Keep(stored, make, admit);
             if (item is null) return null;
             if (item is T value) made.Add(value);
         }
@@ -141,9 +147,13 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
             Add(key, kept);
             return kept;
         }
-        if (stored.Json.IsEmpty) return null;
+        return stored.Json.IsEmpty ? null : Made(stored, make, admit);
+    }
+
+    private object Made(StoredResource stored, Func<StoredResource, object> make, bool admit)
+    {
         var made = make(stored);
-        if (admit) Add(key, made);
+        if (admit) Add(stored.Key, made);
         return made;
     }
 

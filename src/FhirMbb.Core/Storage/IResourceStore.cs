@@ -82,11 +82,11 @@ public interface IResourceStore
 
     /// <summary>
     /// As <see cref="ListForPatientAsync(string, string, CancellationToken)"/>, but the stored JSON is read only for the
-    /// resources <paramref name="needsJson"/> accepts (it sees each without its JSON); the others come back with an empty
-    /// <see cref="StoredResource.Json"/>. For a caller that keeps what it made of a version, which never changes. A store
-    /// without the option reads every body.
+    /// versions <paramref name="needsJson"/> accepts (asked once each, before the JSON is read); the others come back with
+    /// an empty <see cref="StoredResource.Json"/>. For a caller that keeps what it made of a version, which never changes.
+    /// A store without the option reads every body and never asks.
     /// </summary>
-    Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredResource, bool> needsJson, CancellationToken cancellationToken = default) =>
+    Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredVersionKey, bool> needsJson, CancellationToken cancellationToken = default) =>
         ListForPatientAsync(type, patientId, cancellationToken);
 
     /// <summary>The id of the resource of <paramref name="type"/> that holds the conditional-create key, or null.</summary>

@@ -102,8 +102,8 @@ internal sealed class SqliteReaderSession : IDisposable
         return Single(_version, type, id);
     }
 
-    /// <param name="needsJson">When given, the JSON is copied out only for the rows it accepts (seen without their JSON).</param>
-    public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId, Func<StoredResource, bool>? needsJson = null)
+    /// <param name="needsJson">When given, the JSON is copied out only for the versions it accepts.</param>
+    public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId, Func<StoredVersionKey, bool>? needsJson = null)
     {
         var rows = new List<StoredResource>();
         try
@@ -113,10 +113,12 @@ internal sealed class SqliteReaderSession : IDisposable
             int rc;
             while ((rc = raw.sqlite3_step(_patient)) == raw.SQLITE_ROW)
             {
-                var row = new StoredResource(type, raw.sqlite3_column_text(_patient, 1).utf8_to_string(), raw.sqlite3_column_int(_patient, 2),
-                    DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false,
-                    needsJson is null ? Blob(_patient, 4) : ReadOnlyMemory<byte>.Empty, raw.sqlite3_column_int64(_patient, 0), patientId);
-                rows.Add(needsJson is not null && needsJson(row) ? row with { Json = Blob(_patient, 4) } : row);
+                var id = raw.sqlite3_column_text(_patient, 1).utf8_to_string();
+                var version = raw.sqlite3_column_int(_patient, 2);
+                var sequence = raw.sqlite3_column_int64(_patient, 0);
+                var json = needsJson is null || needsJson(new StoredVersionKey(type, id, version, sequence)) ? Blob(_patient, 4) : ReadOnlyMemory<byte>.Empty;
+                rows.Add(new StoredResource(type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false,
+                    json, sequence, patientId));
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
         }

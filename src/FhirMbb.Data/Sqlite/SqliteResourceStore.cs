@@ -421,10 +421,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default) =>
         ListForPatient(type, patientId, null, cancellationToken);
 
-    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredResource, bool> needsJson, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredVersionKey, bool> needsJson, CancellationToken cancellationToken = default) =>
         ListForPatient(type, patientId, needsJson, cancellationToken);
 
-    private Task<IReadOnlyList<StoredResource>> ListForPatient(string type, string patientId, Func<StoredResource, bool>? needsJson, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<StoredResource>> ListForPatient(string type, string patientId, Func<StoredVersionKey, bool>? needsJson, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var session = _readers.Rent();

@@ -74,7 +74,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         if (joined)
         {
             var byRid = others.Where(SqliteSearchSql.NeedsOnlyRid).ToList();
-            others = others.Except(byRid).ToList();
+            others = others.Where(c => !SqliteSearchSql.NeedsOnlyRid(c)).ToList();
             var probes = byRid.Select(c => sql.Condition("r", query.Type, c, driving: false, ridAlias: "d")).Append($"d.rid <= {sql.Bind(snapshot)}");
             candidates = $"SELECT DISTINCT rid FROM ({driver.Rows}) d WHERE {string.Join(" AND ", probes)}";
             from = $"({candidates}) c CROSS JOIN resource r ON r.rid = c.rid";

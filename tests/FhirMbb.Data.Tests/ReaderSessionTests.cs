@@ -87,26 +87,30 @@ public sealed class ReaderSessionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_compartment_list_reads_the_json_only_of_the_rows_asked_for()
+    public async Task A_compartment_list_reads_the_json_only_of_the_rows_asked_for_and_shows_each_its_stored_facts()
     {
         using var store = new SqliteResourceStore(ConnectionString);
-        Assert.True(await store.TryWriteAsync(Write("a", 1, "p3", "a1")));
-        Assert.True(await store.TryWriteAsync(Write("b", 1, "p3", "b1")));
+        Assert.True(await store.TryWriteAsync(Write("a", 1, "p3", "a1") with { Facts = [1, 2, 3] }));
+        Assert.True(await store.TryWriteAsync(Write("b", 1, "p3", "b1") with { Facts = [9] }));
         Assert.True(await store.TryWriteAsync(Write("b", 2, "p3", "b2")));
 
-        var seen = new List<(string, int)>();
-        var listed = await store.ListForPatientAsync("Observation", "p3", key =>
+        var seen = new List<(string, int, string)>();
+        var listed = await store.ListForPatientAsync("Observation", "p3", (key, facts) =>
         {
-            seen.Add((key.Id, key.Version));
+            seen.Add((key.Id, key.Version, Convert.ToHexString(facts)));
             return key.Id == "b";
         });
 
-        Assert.Equal([("a", 1), ("b", 2)], seen.Order());
+        // b's facts were its first version's: the current one has none.
+        Assert.Equal([("a", 1, "010203"), ("b", 2, "")], seen.Order());
         var byId = listed.ToDictionary(s => s.Id);
         Assert.True(byId["a"].Json.IsEmpty);
         Assert.Equal(1, byId["a"].Version);
+        Assert.Equal([1, 2, 3], byId["a"].Facts.ToArray());
         Assert.Equal("b2", Note(byId["b"]));
+        Assert.True(byId["b"].Facts.IsEmpty);
         Assert.Equal((await store.ReadAsync("Observation", "b"))!.Sequence, byId["b"].Sequence);
+        Assert.Equal("010203", Convert.ToHexString((await store.ListForPatientAsync("Observation", "p3")).Single(s => s.Id == "a").Facts.Span));
     }
 
     public void Dispose()

@@ -52,15 +52,18 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         await ReadCurrentAsync<Condition>("Condition", id, cancellationToken);
 
     public async Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<Procedure>("Procedure", patientId, ParseStored, WasRecent(patientId), cancellationToken);
+        await ListAsync<Procedure>("Procedure", patientId, ParseStored, WasRecent(patientId), readsFacts: false, cancellationToken);
 
     /// <summary>The service asks for a patient's Conditions last; that is when the evaluation of the patient is counted.</summary>
     public async Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<Condition>("Condition", patientId, ParseStored, CountEvaluation(patientId), cancellationToken);
+        await ListAsync<Condition>("Condition", patientId, ParseStored, CountEvaluation(patientId), readsFacts: false, cancellationToken);
 
-    /// <summary>Read from the stored JSON directly (<see cref="PainScoreJson"/>); the object model only for shapes it leaves to Firely.</summary>
+    /// <summary>
+    /// Read from the facts stored with each version (<see cref="PainScoreFacts"/>); for versions without them, from the
+    /// stored JSON directly (<see cref="PainScoreJson"/>), and the object model only for shapes that leaves to Firely.
+    /// </summary>
     public async Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<PainScore>("Observation", patientId, ReadPainScore, WasRecent(patientId), cancellationToken);
+        await ListAsync<PainScore>("Observation", patientId, ReadPainScore, WasRecent(patientId), readsFacts: true, cancellationToken);
 
     private bool WasRecent(string patientId)
     {
@@ -86,6 +89,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
 
     private object ReadPainScore(StoredResource stored)
     {
+        if (PainScoreFacts.TryRead(stored.Facts.Span, stored.Id, out var fromFacts)) return fromFacts ?? NoScore;
         var json = stored.Json.Span;
         if (json.IndexOf(PainScoreCode) < 0) return NoScore;
         var reading = PainScoreJson.Read(json);
@@ -96,29 +100,33 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     private object ParseStored(StoredResource stored) => serialization.ParseStored(stored.Json.Span);
 
     /// <summary>
-    /// What is made of each current version of the type in the compartment; the JSON is read only for versions not kept.
-    /// Should a version listed as kept have been dropped before it is used, the compartment is listed again with every JSON.
+    /// What is made of each current version of the type in the compartment; the JSON is read only for versions neither kept
+    /// nor readable from their stored facts. Should a version listed as kept have been dropped before it is used, the
+    /// compartment is listed again with every JSON.
     /// </summary>
-    private async Task<List<T>> ListAsync<T>(string type, string patientId, Func<StoredResource, object> make, bool admit, CancellationToken cancellationToken) where T : class
+    /// <param name="readsFacts">whether <paramref name="make"/> reads a version's <see cref="PainScoreFacts"/> when it has them</param>
+    private async Task<List<T>> ListAsync<T>(
+        string type, string patientId, Func<StoredResource, object> make, bool admit, bool readsFacts, CancellationToken cancellationToken) where T : class
     {
         var asked = false;
-        var listed = await store.ListForPatientAsync(type, patientId, key =>
+        var listed = await store.ListForPatientAsync(type, patientId, (key, facts) =>
         {
             asked = true;
-            return !IsKept(key);
+            return !(readsFacts && PainScoreFacts.CanRead(facts)) && !IsKept(key);
         }, cancellationToken);
-        // A store that asked read the JSON only of versions not kept a moment ago: those are made, not looked up again.
-        var made = Make<T>(listed, make, admit, withJsonIsNew: asked);
-        return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit, withJsonIsNew: false)!;
+        // A store that asked read the JSON only of versions not kept a moment ago: those, and versions read from their
+        // facts, are made, not looked up again.
+        var made = Make<T>(listed, make, admit, readsFacts, withJsonIsNew: asked);
+        return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit, readsFacts, withJsonIsNew: false)!;
     }
 
     /// <summary>What is made of each version, or null when a version without its JSON is no longer kept.</summary>
-    private List<T>? Make<T>(IReadOnlyList<StoredResource> listed, Func<StoredResource, object> make, bool admit, bool withJsonIsNew) where T : class
+    private List<T>? Make<T>(IReadOnlyList<StoredResource> listed, Func<StoredResource, object> make, bool admit, bool readsFacts, bool withJsonIsNew) where T : class
     {
         var made = new List<T>(listed.Count);
         foreach (var stored in listed)
         {
-            var item = withJsonIsNew && !stored.Json.IsEmpty ? Made(stored, make, admit) : Keep(stored, make, admit);
+            var item = withJsonIsNew && CanMake(stored, readsFacts) ? Made(stored, make, admit) : Keep(stored, make, admit, readsFacts);
             if (item is null) return null;
             if (item is T value) made.Add(value);
         }
@@ -138,7 +146,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     /// What was made of this version before, or <paramref name="make"/> of it now (kept if <paramref name="admit"/>); null
     /// when it has no JSON and is not kept.
     /// </summary>
-    private object? Keep(StoredResource stored, Func<StoredResource, object> make, bool admit)
+    private object? Keep(StoredResource stored, Func<StoredResource, object> make, bool admit, bool readsFacts = false)
     {
         var key = stored.Key;
         if (_young.TryGetValue(key, out var kept)) return kept;
@@ -147,8 +155,12 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
             Add(key, kept);
             return kept;
         }
-        return stored.Json.IsEmpty ? null : Made(stored, make, admit);
+        return CanMake(stored, readsFacts) ? Made(stored, make, admit) : null;
     }
+
+    /// <summary>Whether the version came with what it is made from: its JSON, or facts that stand in for it.</summary>
+    private static bool CanMake(StoredResource stored, bool readsFacts) =>
+        !stored.Json.IsEmpty || (readsFacts && PainScoreFacts.CanRead(stored.Facts.Span));
 
     private object Made(StoredResource stored, Func<StoredResource, object> make, bool admit)
     {

@@ -285,12 +285,13 @@ public sealed class ResourceService(
         resource.Meta.LastUpdated = now;
         var json = serialization.ToJsonBytes(resource);
         return new ResourceWrite(resource.TypeName, resource.Id!, version, expected, now, json, PatientCompartment.PatientIdOf(resource),
-            indexer?.Index(resource));
+            indexer?.Index(resource), Facts: Evaluation.PainScoreFacts.Of(resource, json));
     }
 
     /// <summary>What a write looks like once stored, before the store has been asked again.</summary>
     public static StoredResource Stored(ResourceWrite write) =>
-        new(write.Type, write.Id, write.Version, write.LastUpdated, write.IsDelete, write.Json ?? ReadOnlyMemory<byte>.Empty, Sequence: 0);
+        new(write.Type, write.Id, write.Version, write.LastUpdated, write.IsDelete, write.Json ?? ReadOnlyMemory<byte>.Empty, Sequence: 0,
+            Facts: write.Facts);
 
     /// <summary>Runs every registered write check (profile validation among them) on a resource about to be stored.</summary>
     public ValueTask CheckBeforeWriteAsync(Resource resource, CancellationToken ct) => CheckAsync(resource, ct);

@@ -3,6 +3,8 @@ namespace FhirMbb.Core.Storage;
 /// <summary>
 /// One stored version of a resource. <see cref="Json"/> is exactly what goes on the wire; empty for a delete.
 /// <see cref="PatientId"/> is the compartment owner the store keeps for the resource (its current one), when the store knows it.
+/// <see cref="Facts"/> are what was stored beside the JSON (<see cref="ResourceWrite.Facts"/>); a store returns them
+/// from a compartment listing, and may leave them empty elsewhere.
 /// </summary>
 public sealed record StoredResource(
     string Type,
@@ -12,7 +14,8 @@ public sealed record StoredResource(
     bool Deleted,
     ReadOnlyMemory<byte> Json,
     long Sequence,
-    string? PatientId = null)
+    string? PatientId = null,
+    ReadOnlyMemory<byte> Facts = default)
 {
     /// <summary>What identifies this version for anything kept per version (it never changes once stored).</summary>
     public StoredVersionKey Key => new(Type, Id, Version, Sequence);
@@ -25,10 +28,18 @@ public sealed record StoredResource(
 public readonly record struct StoredVersionKey(string Type, string Id, int Version, long Sequence);
 
 /// <summary>
+/// Asked by a compartment listing for each version before its JSON is read: whether to read it. <paramref name="facts"/>
+/// are the bytes stored beside the version (empty when none), valid only during the call.
+/// </summary>
+public delegate bool NeedsJson(StoredVersionKey key, ReadOnlySpan<byte> facts);
+
+/// <summary>
 /// A new version to store. <see cref="ExpectedVersion"/> is the version the writer read (null: the
 /// resource must not exist yet); the store refuses the write if another writer got there first.
 /// <see cref="Index"/> replaces the resource's search index rows in the same transaction.
 /// <see cref="Claim"/>, on a conditional create, claims its criteria in the same transaction (see <see cref="ConditionalClaim"/>).
+/// <see cref="Facts"/> are stored beside the JSON as they are: what a reader derived from this version once, so that it
+/// need not read the JSON again (see Evaluation.PainScoreFacts). The store does not look inside.
 /// </summary>
 public sealed record ResourceWrite(
     string Type,
@@ -39,7 +50,8 @@ public sealed record ResourceWrite(
     byte[]? Json,
     string? PatientId,
     Search.SearchIndexSet? Index = null,
-    ConditionalClaim? Claim = null)
+    ConditionalClaim? Claim = null,
+    byte[]? Facts = null)
 {
     public bool IsDelete => Json is null;
 }
@@ -82,11 +94,11 @@ public interface IResourceStore
 
     /// <summary>
     /// As <see cref="ListForPatientAsync(string, string, CancellationToken)"/>, but the stored JSON is read only for the
-    /// versions <paramref name="needsJson"/> accepts (asked once each, before the JSON is read); the others come back with
-    /// an empty <see cref="StoredResource.Json"/>. For a caller that keeps what it made of a version, which never changes.
-    /// A store without the option reads every body and never asks.
+    /// versions <paramref name="needsJson"/> accepts (asked once each, with the version's facts, before the JSON is read);
+    /// the others come back with an empty <see cref="StoredResource.Json"/>. For a caller that keeps what it made of a
+    /// version, which never changes, or can make it from the facts. A store without the option reads every body and never asks.
     /// </summary>
-    Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredVersionKey, bool> needsJson, CancellationToken cancellationToken = default) =>
+    Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, NeedsJson needsJson, CancellationToken cancellationToken = default) =>
         ListForPatientAsync(type, patientId, cancellationToken);
 
     /// <summary>The id of the resource of <paramref name="type"/> that holds the conditional-create key, or null.</summary>

@@ -42,11 +42,11 @@ public sealed class SqlServerResourceStore : IResourceStore
         return new SqlServerResourceStore(connectionString, retry);
     }
 
-    private sealed record VersionRow(long seq, string type, string id, int version, long last_updated, bool deleted, byte[]? json, string? patient_id)
+    private sealed record VersionRow(long seq, string type, string id, int version, long last_updated, bool deleted, byte[]? json, string? patient_id, byte[]? facts)
     {
         public StoredResource ToStored() => new(
             type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(last_updated), deleted,
-            json ?? ReadOnlyMemory<byte>.Empty, seq, patient_id);
+            json ?? ReadOnlyMemory<byte>.Empty, seq, patient_id, facts ?? ReadOnlyMemory<byte>.Empty);
     }
 
     public Task<StoredResource?> ReadAsync(string type, string id, CancellationToken cancellationToken = default) =>
@@ -78,7 +78,7 @@ public sealed class SqlServerResourceStore : IResourceStore
     {
         var parameters = new SqlServerStatements.WriteParameters(
             write.Type, write.Id, write.Version, write.ExpectedVersion, write.LastUpdated.ToUnixTimeMilliseconds(),
-            write.IsDelete, write.Json, write.PatientId);
+            write.IsDelete, write.Json, write.PatientId, write.Facts);
         try
         {
             var seq = await connection.ExecuteScalarAsync<long>(new CommandDefinition(

@@ -14,7 +14,7 @@ public static class SqlServerStatements
     public sealed record VersionKey(string Type, string Id, int Version);
 
     public sealed record WriteParameters(
-        string Type, string Id, int Version, int? ExpectedVersion, long LastUpdated, bool Deleted, byte[]? Json, string? PatientId);
+        string Type, string Id, int Version, int? ExpectedVersion, long LastUpdated, bool Deleted, byte[]? Json, string? PatientId, byte[]? Facts);
 
     public sealed record HistoryParameters(string? Type, string? Id, long? Since, long? BeforeSequence, int Limit, string? PatientId = null);
 
@@ -38,7 +38,7 @@ public static class SqlServerStatements
 
     // The compartment owner lives on the resource row; versions borrow it so a deletion still has one.
     private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
-        + "(SELECT o.patient_id FROM dbo.resource AS o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
+        + "(SELECT o.patient_id FROM dbo.resource AS o WHERE o.type = v.type AND o.id = v.id) AS patient_id, v.facts";
 
     public const string Read = $"""
         SELECT {Columns}
@@ -63,8 +63,8 @@ public static class SqlServerStatements
         DECLARE @seq bigint = 0;
         IF NOT EXISTS (SELECT 1 FROM dbo.resource WITH (UPDLOCK, HOLDLOCK) WHERE type = @Type AND id = @Id)
         BEGIN
-            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json)
-            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json);
+            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json, facts)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json, @Facts);
             SET @seq = CAST(SCOPE_IDENTITY() AS bigint);
             INSERT INTO dbo.resource (type, id, version, seq, deleted, patient_id)
             VALUES (@Type, @Id, @Version, @seq, @Deleted, @PatientId);
@@ -87,8 +87,8 @@ public static class SqlServerStatements
         WHERE type = @Type AND id = @Id AND version = @ExpectedVersion;
         IF @@ROWCOUNT = 1
         BEGIN
-            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json)
-            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json);
+            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json, facts)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json, @Facts);
             SET @seq = CAST(SCOPE_IDENTITY() AS bigint);
             UPDATE dbo.resource SET seq = @seq WHERE type = @Type AND id = @Id;
         END;

@@ -79,8 +79,8 @@ internal sealed class SqliteReaderSession : IDisposable
         _version = PrepareRaw("SELECT v.seq, v.version, v.last_updated, v.deleted, v.json, "
             + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) "
             + "FROM resource_version v WHERE v.type = ?1 AND v.id = ?2 AND v.version = ?3");
-        // Columns: seq, id, version, last_updated, json (type and patient are the caller's: matched exactly; deleted is 0).
-        _patient = PrepareRaw("SELECT v.seq, v.id, v.version, v.last_updated, v.json FROM resource r JOIN resource_version v ON v.seq = r.seq "
+        // Columns: seq, id, version, last_updated, json, facts (type and patient are the caller's: matched exactly; deleted is 0).
+        _patient = PrepareRaw("SELECT v.seq, v.id, v.version, v.last_updated, v.json, v.facts FROM resource r JOIN resource_version v ON v.seq = r.seq "
             + "WHERE r.patient_id = ?1 AND r.type = ?2 AND r.deleted = 0");
     }
 
@@ -103,7 +103,7 @@ internal sealed class SqliteReaderSession : IDisposable
     }
 
     /// <param name="needsJson">When given, the JSON is copied out only for the versions it accepts.</param>
-    public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId, Func<StoredVersionKey, bool>? needsJson = null)
+    public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId, NeedsJson? needsJson = null)
     {
         var rows = new List<StoredResource>();
         try
@@ -116,9 +116,10 @@ internal sealed class SqliteReaderSession : IDisposable
                 var id = raw.sqlite3_column_text(_patient, 1).utf8_to_string();
                 var version = raw.sqlite3_column_int(_patient, 2);
                 var sequence = raw.sqlite3_column_int64(_patient, 0);
-                var json = needsJson is null || needsJson(new StoredVersionKey(type, id, version, sequence)) ? Blob(_patient, 4) : ReadOnlyMemory<byte>.Empty;
+                var facts = raw.sqlite3_column_blob(_patient, 5);
+                var json = needsJson is null || needsJson(new StoredVersionKey(type, id, version, sequence), facts) ? Blob(_patient, 4) : ReadOnlyMemory<byte>.Empty;
                 rows.Add(new StoredResource(type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false,
-                    json, sequence, patientId));
+                    json, sequence, patientId, facts.IsEmpty ? ReadOnlyMemory<byte>.Empty : facts.ToArray()));
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
         }

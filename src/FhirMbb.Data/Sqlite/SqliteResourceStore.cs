@@ -285,8 +285,8 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             RollbackTo = Command("ROLLBACK TO w; RELEASE w");
             _db = connection.Handle ?? throw new InvalidOperationException("The writer connection must be open");
             _insertVersion = Prepare("""
-                INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                INSERT INTO resource_version (type, id, version, last_updated, deleted, json, facts)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                 ON CONFLICT (type, id, version) DO NOTHING
                 RETURNING seq
                 """);
@@ -316,6 +316,8 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             raw.sqlite3_bind_int64(s, 5, write.IsDelete ? 1 : 0);
             if (write.Json is { } json) raw.sqlite3_bind_blob(s, 6, json);
             else raw.sqlite3_bind_null(s, 6);
+            if (write.Facts is { } facts) raw.sqlite3_bind_blob(s, 7, facts);
+            else raw.sqlite3_bind_null(s, 7);
             return StepReturning(s);
         }
 
@@ -421,10 +423,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, CancellationToken cancellationToken = default) =>
         ListForPatient(type, patientId, null, cancellationToken);
 
-    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, Func<StoredVersionKey, bool> needsJson, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<StoredResource>> ListForPatientAsync(string type, string patientId, NeedsJson needsJson, CancellationToken cancellationToken = default) =>
         ListForPatient(type, patientId, needsJson, cancellationToken);
 
-    private Task<IReadOnlyList<StoredResource>> ListForPatient(string type, string patientId, Func<StoredVersionKey, bool>? needsJson, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<StoredResource>> ListForPatient(string type, string patientId, NeedsJson? needsJson, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var session = _readers.Rent();

@@ -171,6 +171,21 @@ public abstract class ResourceStoreContract : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task The_facts_written_with_a_version_come_back_with_it_in_the_compartment_list()
+    {
+        var store = await StoreAsync();
+        await store.TryWriteAsync(Write("a", 1, null, patient: "p1") with { Facts = [1, 0] });
+        await store.TryWriteAsync(Write("a", 2, 1, "{\"v\":2}", patient: "p1") with { Facts = [1, 1, 7] });
+        await store.TryWriteAsync(Write("b", 1, null, patient: "p1"));
+
+        var listed = (await store.ListForPatientAsync("Observation", "p1")).ToDictionary(r => r.Id);
+
+        Assert.Equal([1, 1, 7], listed["a"].Facts.ToArray());
+        Assert.Equal("{\"v\":2}", Text(listed["a"]));
+        Assert.True(listed["b"].Facts.IsEmpty);
+    }
+
+    [SkippableFact]
     public async Task Acknowledged_writes_survive_closing_and_reopening_the_store()
     {
         var store = await StoreAsync();

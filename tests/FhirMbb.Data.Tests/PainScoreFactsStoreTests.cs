@@ -48,7 +48,7 @@ public sealed class PainScoreFactsStoreTests : IDisposable
         using var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE resource_version SET facts = $facts WHERE type = 'Observation' AND id = $id";
+        command.CommandText = "UPDATE resource SET facts = $facts WHERE type = 'Observation' AND id = $id";
         command.Parameters.AddWithValue("$facts", (object?)facts ?? DBNull.Value);
         command.Parameters.AddWithValue("$id", id);
         Assert.Equal(1, command.ExecuteNonQuery());

@@ -107,10 +107,34 @@ public sealed class ReaderSessionTests : IDisposable
         Assert.True(byId["a"].Json.IsEmpty);
         Assert.Equal(1, byId["a"].Version);
         Assert.Equal([1, 2, 3], byId["a"].Facts.ToArray());
+        // The time comes with the row whether its JSON was read or not.
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_001), byId["a"].LastUpdated);
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_002), byId["b"].LastUpdated);
         Assert.Equal("b2", Note(byId["b"]));
         Assert.True(byId["b"].Facts.IsEmpty);
         Assert.Equal((await store.ReadAsync("Observation", "b"))!.Sequence, byId["b"].Sequence);
         Assert.Equal("010203", Convert.ToHexString((await store.ListForPatientAsync("Observation", "p3")).Single(s => s.Id == "a").Facts.Span));
+    }
+
+    [Fact]
+    public async Task A_row_written_before_its_time_and_facts_were_kept_is_listed_from_its_version_row()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        Assert.True(await store.TryWriteAsync(Write("old", 1, "p4", "o1") with { Facts = [5] }));
+        using (var connection = new SqliteConnection(ConnectionString))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // As schema 0007 leaves a row it found.
+            command.CommandText = "UPDATE resource SET last_updated = NULL, facts = NULL WHERE id = 'old'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var listed = Assert.Single(await store.ListForPatientAsync("Observation", "p4", (_, facts) => !facts.IsEmpty));
+
+        Assert.Equal(DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_001), listed.LastUpdated);
+        Assert.True(listed.Json.IsEmpty);
+        Assert.True(listed.Facts.IsEmpty);
     }
 
     public void Dispose()

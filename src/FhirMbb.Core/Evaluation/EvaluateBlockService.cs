@@ -20,9 +20,21 @@ public interface IBlockEvidenceSource
     Task<Condition?> GetConditionAsync(string id, CancellationToken cancellationToken);
 }
 
-/// <summary>The answer to one $evaluate-block request: the result and the outcome Observation to persist if asked.</summary>
-public sealed record BlockEvaluationAnswer(EvaluationResult Result, Observation OutcomeObservation)
+/// <summary>The answer to one $evaluate-block request: the result, evaluated at <see cref="EvaluatedAt"/>.</summary>
+public sealed class BlockEvaluationAnswer(EvaluationResult result, DateTimeOffset evaluatedAt)
 {
+    private Observation? _outcomeObservation;
+
+    public EvaluationResult Result { get; } = result;
+
+    public DateTimeOffset EvaluatedAt { get; } = evaluatedAt;
+
+    /// <summary>
+    /// The outcome Observation to persist, built when first asked for: only a request with persist=true needs it, and
+    /// building it was ~3% of an evaluation's CPU.
+    /// </summary>
+    public Observation OutcomeObservation => _outcomeObservation ??= BlockOutcomeObservation.Build(Result, EvaluatedAt);
+
     public EvaluationKey Key => EvaluationKey.Of(Result);
 
     /// <summary>The operation's Parameters; pass the stored Observation's reference when persisted.</summary>
@@ -80,7 +92,7 @@ public sealed class EvaluateBlockService(
             : await GatherWithoutPatientAsync(index, cancellationToken);
 
         var result = evaluator.Evaluate(evidence, policy);
-        return new BlockEvaluationAnswer(result, BlockOutcomeObservation.Build(result, _clock.GetUtcNow()));
+        return new BlockEvaluationAnswer(result, _clock.GetUtcNow());
     }
 
     private async Task<BlockEvidence> GatherAsync(MedialBranchBlock index, string patientId, CancellationToken cancellationToken)

@@ -37,8 +37,11 @@ public static class SqlServerStatements
         Dapper.SqlMapper.ICustomQueryParameter Uris);
 
     // The compartment owner lives on the resource row; versions borrow it so a deletion still has one.
-    private const string Columns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
-        + "(SELECT o.patient_id FROM dbo.resource AS o WHERE o.type = v.type AND o.id = v.id) AS patient_id, v.facts";
+    private const string VersionColumns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
+        + "(SELECT o.patient_id FROM dbo.resource AS o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
+
+    // Facts are kept for the current version only, on the resource row: a listing of current versions returns them.
+    private const string Columns = $"{VersionColumns}, CAST(NULL AS varbinary(max)) AS facts";
 
     public const string Read = $"""
         SELECT {Columns}
@@ -63,11 +66,11 @@ public static class SqlServerStatements
         DECLARE @seq bigint = 0;
         IF NOT EXISTS (SELECT 1 FROM dbo.resource WITH (UPDLOCK, HOLDLOCK) WHERE type = @Type AND id = @Id)
         BEGIN
-            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json, facts)
-            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json, @Facts);
+            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json);
             SET @seq = CAST(SCOPE_IDENTITY() AS bigint);
-            INSERT INTO dbo.resource (type, id, version, seq, deleted, patient_id)
-            VALUES (@Type, @Id, @Version, @seq, @Deleted, @PatientId);
+            INSERT INTO dbo.resource (type, id, version, seq, deleted, patient_id, last_updated, facts)
+            VALUES (@Type, @Id, @Version, @seq, @Deleted, @PatientId, @LastUpdated, @Facts);
         END;
         SELECT @seq;
         """;
@@ -83,12 +86,13 @@ public static class SqlServerStatements
         DECLARE @seq bigint = 0;
         UPDATE dbo.resource
         SET version = @Version, deleted = @Deleted,
-            patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END)
+            patient_id = COALESCE(@PatientId, CASE WHEN @Deleted = 1 THEN patient_id END),
+            last_updated = @LastUpdated, facts = @Facts
         WHERE type = @Type AND id = @Id AND version = @ExpectedVersion;
         IF @@ROWCOUNT = 1
         BEGIN
-            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json, facts)
-            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json, @Facts);
+            INSERT INTO dbo.resource_version (type, id, version, last_updated, deleted, json)
+            VALUES (@Type, @Id, @Version, @LastUpdated, @Deleted, @Json);
             SET @seq = CAST(SCOPE_IDENTITY() AS bigint);
             UPDATE dbo.resource SET seq = @seq WHERE type = @Type AND id = @Id;
         END;
@@ -139,7 +143,7 @@ public static class SqlServerStatements
         """;
 
     public const string ListForPatient = $"""
-        SELECT {Columns}
+        SELECT {VersionColumns}, r.facts
         FROM dbo.resource AS r
         JOIN dbo.resource_version AS v ON v.seq = r.seq
         WHERE r.patient_id = @PatientId AND r.type = @Type AND r.deleted = 0

@@ -65,6 +65,7 @@ internal sealed class SqliteReaderSession : IDisposable
     private readonly sqlite3_stmt _current;
     private readonly sqlite3_stmt _version;
     private readonly sqlite3_stmt _patient;
+    private readonly sqlite3_stmt _bySequence;
 
     public SqliteReaderSession(string connectionString)
     {
@@ -79,9 +80,12 @@ internal sealed class SqliteReaderSession : IDisposable
         _version = PrepareRaw("SELECT v.seq, v.version, v.last_updated, v.deleted, v.json, "
             + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) "
             + "FROM resource_version v WHERE v.type = ?1 AND v.id = ?2 AND v.version = ?3");
-        // Columns: seq, id, version, last_updated, json, facts (type and patient are the caller's: matched exactly; deleted is 0).
-        _patient = PrepareRaw("SELECT v.seq, v.id, v.version, v.last_updated, v.json, v.facts FROM resource r JOIN resource_version v ON v.seq = r.seq "
+        // Columns: seq, id, version, last_updated, facts (type and patient are the caller's: matched exactly; deleted is 0).
+        // The resource rows alone: the version row (the JSON) is read only for the rows that need it (_bySequence).
+        _patient = PrepareRaw("SELECT r.seq, r.id, r.version, r.last_updated, r.facts FROM resource r "
             + "WHERE r.patient_id = ?1 AND r.type = ?2 AND r.deleted = 0");
+        // Columns: last_updated, json.
+        _bySequence = PrepareRaw("SELECT v.last_updated, v.json FROM resource_version v WHERE v.seq = ?1");
     }
 
     /// <summary>Set when a query failed; the session is closed instead of being reused.</summary>
@@ -102,7 +106,7 @@ internal sealed class SqliteReaderSession : IDisposable
         return Single(_version, type, id);
     }
 
-    /// <param name="needsJson">When given, the JSON is copied out only for the versions it accepts.</param>
+    /// <param name="needsJson">When given, the JSON is read only for the versions it accepts.</param>
     public IReadOnlyList<StoredResource> ListForPatient(string type, string patientId, NeedsJson? needsJson = null)
     {
         var rows = new List<StoredResource>();
@@ -116,10 +120,17 @@ internal sealed class SqliteReaderSession : IDisposable
                 var id = raw.sqlite3_column_text(_patient, 1).utf8_to_string();
                 var version = raw.sqlite3_column_int(_patient, 2);
                 var sequence = raw.sqlite3_column_int64(_patient, 0);
-                var facts = raw.sqlite3_column_blob(_patient, 5);
-                var json = needsJson is null || needsJson(new StoredVersionKey(type, id, version, sequence), facts) ? Blob(_patient, 4) : ReadOnlyMemory<byte>.Empty;
-                rows.Add(new StoredResource(type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(_patient, 3)), false,
-                    json, sequence, patientId, facts.IsEmpty ? ReadOnlyMemory<byte>.Empty : facts.ToArray()));
+                var facts = raw.sqlite3_column_blob(_patient, 4);
+                var wantsJson = needsJson is null || needsJson(new StoredVersionKey(type, id, version, sequence), facts);
+                var kept = facts.IsEmpty ? ReadOnlyMemory<byte>.Empty : facts.ToArray();
+                var json = ReadOnlyMemory<byte>.Empty;
+                long lastUpdated;
+                // A row written before schema 0007 has no time of its own: its version row gives it.
+                if (wantsJson || raw.sqlite3_column_type(_patient, 3) == raw.SQLITE_NULL)
+                    (lastUpdated, json) = ReadVersionRow(sequence, wantsJson);
+                else
+                    lastUpdated = raw.sqlite3_column_int64(_patient, 3);
+                rows.Add(new StoredResource(type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(lastUpdated), false, json, sequence, patientId, kept));
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
         }
@@ -128,6 +139,23 @@ internal sealed class SqliteReaderSession : IDisposable
             raw.sqlite3_reset(_patient);
         }
         return rows;
+    }
+
+    /// <summary>A version row's time, and its JSON when asked for.</summary>
+    private (long LastUpdated, ReadOnlyMemory<byte> Json) ReadVersionRow(long sequence, bool withJson)
+    {
+        try
+        {
+            Check(raw.sqlite3_bind_int64(_bySequence, 1, sequence));
+            var rc = raw.sqlite3_step(_bySequence);
+            // The current row names its version row in the same snapshot, so it is there.
+            if (rc != raw.SQLITE_ROW) Check(rc == raw.SQLITE_DONE ? raw.SQLITE_CORRUPT : rc);
+            return (raw.sqlite3_column_int64(_bySequence, 0), withJson ? Blob(_bySequence, 1) : ReadOnlyMemory<byte>.Empty);
+        }
+        finally
+        {
+            raw.sqlite3_reset(_bySequence);
+        }
     }
 
     private static ReadOnlyMemory<byte> Blob(sqlite3_stmt statement, int column) =>
@@ -174,6 +202,7 @@ internal sealed class SqliteReaderSession : IDisposable
         _current.Dispose();
         _version.Dispose();
         _patient.Dispose();
+        _bySequence.Dispose();
         _connection.Dispose();
     }
 }

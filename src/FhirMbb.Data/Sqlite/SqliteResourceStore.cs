@@ -285,20 +285,20 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             RollbackTo = Command("ROLLBACK TO w; RELEASE w");
             _db = connection.Handle ?? throw new InvalidOperationException("The writer connection must be open");
             _insertVersion = Prepare("""
-                INSERT INTO resource_version (type, id, version, last_updated, deleted, json, facts)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                 ON CONFLICT (type, id, version) DO NOTHING
                 RETURNING seq
                 """);
             _updateCurrent = Prepare("""
                 UPDATE resource SET version = ?3, seq = ?4, deleted = ?6,
-                    patient_id = COALESCE(?5, CASE WHEN ?6 = 1 THEN patient_id END)
+                    patient_id = COALESCE(?5, CASE WHEN ?6 = 1 THEN patient_id END), last_updated = ?8, facts = ?9
                 WHERE type = ?1 AND id = ?2 AND version = ?7
                 RETURNING rid
                 """);
             _insertCurrent = Prepare("""
-                INSERT INTO resource (type, id, version, seq, deleted, patient_id)
-                VALUES (?1, ?2, ?3, ?4, 0, ?5)
+                INSERT INTO resource (type, id, version, seq, deleted, patient_id, last_updated, facts)
+                VALUES (?1, ?2, ?3, ?4, 0, ?5, ?8, ?9)
                 ON CONFLICT (type, id) DO NOTHING
                 RETURNING rid
                 """);
@@ -316,8 +316,6 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             raw.sqlite3_bind_int64(s, 5, write.IsDelete ? 1 : 0);
             if (write.Json is { } json) raw.sqlite3_bind_blob(s, 6, json);
             else raw.sqlite3_bind_null(s, 6);
-            if (write.Facts is { } facts) raw.sqlite3_bind_blob(s, 7, facts);
-            else raw.sqlite3_bind_null(s, 7);
             return StepReturning(s);
         }
 
@@ -335,6 +333,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
                 raw.sqlite3_bind_int64(s, 6, write.IsDelete ? 1 : 0);
                 raw.sqlite3_bind_int64(s, 7, expected);
             }
+            // The current version's time and facts, so a compartment listing need not visit the version row.
+            raw.sqlite3_bind_int64(s, 8, write.LastUpdated.ToUnixTimeMilliseconds());
+            if (write.Facts is { } facts) raw.sqlite3_bind_blob(s, 9, facts);
+            else raw.sqlite3_bind_null(s, 9);
             return StepReturning(s);
         }
 

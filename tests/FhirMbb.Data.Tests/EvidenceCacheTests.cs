@@ -41,7 +41,7 @@ public sealed class EvidenceCacheTests : IDisposable
     /// <summary>The scores as one evaluation reads them: the service asks for Procedures, scores, then Conditions.</summary>
     private static async Task<IReadOnlyList<PainScore>> EvaluateAsync(StoreBlockEvidenceSource source, string patient = "p1")
     {
-        await source.GetPatientProceduresAsync(patient, default);
+        await source.GetPatientBlocksAsync(patient, default);
         var scores = await source.GetPatientPainScoresAsync(patient, default);
         await source.GetPatientConditionsAsync(patient, default);
         return scores;

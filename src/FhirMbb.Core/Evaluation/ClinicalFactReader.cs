@@ -133,7 +133,17 @@ public sealed class ClinicalFactReader
     public static bool IsUsablePainScore(Observation o) =>
         o.Status is ObservationStatus.Final or ObservationStatus.Amended or ObservationStatus.Corrected;
 
-    public PainCondition ReadCondition(Condition c)
+    public PainCondition ReadCondition(Condition c) => WithExclusion(ReadConditionRecord(c));
+
+    /// <summary>Whether the condition's codes exclude RFA (ValueSet mbb-exclusion-diagnoses), decided now.</summary>
+    public PainCondition WithExclusion(PainCondition condition) =>
+        condition with { IsExclusionDiagnosis = condition.Codes.Any(_isExclusionCode) };
+
+    /// <summary>
+    /// What the Condition records, without <see cref="PainCondition.IsExclusionDiagnosis"/> (false): that depends on the
+    /// configured exclusion codes, not on the resource (<see cref="WithExclusion"/>).
+    /// </summary>
+    public static PainCondition ReadConditionRecord(Condition c)
     {
         var codes = (c.Code?.Coding ?? []).Select(ToCoded).OfType<CodedValue>().ToList();
 
@@ -165,7 +175,7 @@ public sealed class ClinicalFactReader
             Onset: onset,
             PainDistribution: CodeOf(c.GetExtension(Canonicals.Extensions.PainDistribution)),
             ConservativeCare: care,
-            IsExclusionDiagnosis: codes.Any(_isExclusionCode));
+            IsExclusionDiagnosis: false);
     }
 
     /// <summary>The logical id from a relative, absolute or versioned reference to the given type.</summary>

@@ -2,12 +2,17 @@ using Hl7.Fhir.Model;
 
 namespace FhirMbb.Core.Evaluation;
 
-/// <summary>Where the service reads a patient's clinical record from (the store in production, memory in tests).</summary>
+/// <summary>
+/// Where the service reads a patient's clinical record from (the store in production, memory in tests), as the engine's
+/// facts: <see cref="ClinicalFactReader"/>'s readings of the resources, however the source gets them.
+/// </summary>
 public interface IBlockEvidenceSource
 {
-    Task<Procedure?> GetProcedureAsync(string id, CancellationToken cancellationToken);
+    /// <summary>Null when there is no such Procedure; else its facts, with no block when it is not a medial branch block.</summary>
+    Task<ProcedureFacts?> GetProcedureAsync(string id, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken);
+    /// <summary>The patient's medial branch blocks, as <see cref="ClinicalFactReader.ReadBlock"/> reads them.</summary>
+    Task<IReadOnlyList<MedialBranchBlock>> GetPatientBlocksAsync(string patientId, CancellationToken cancellationToken);
 
     /// <summary>
     /// The facts of the patient's pain scores (LOINC 72514-3) that count (final, amended, corrected), as
@@ -15,10 +20,18 @@ public interface IBlockEvidenceSource
     /// </summary>
     Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken);
+    /// <summary>
+    /// The patient's Conditions as <see cref="ClinicalFactReader.ReadConditionRecord"/> reads them (whether one excludes
+    /// RFA is the service's to decide).
+    /// </summary>
+    Task<IReadOnlyList<PainCondition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken);
 
-    Task<Condition?> GetConditionAsync(string id, CancellationToken cancellationToken);
+    /// <summary>One Condition, read as <see cref="GetPatientConditionsAsync"/> reads them; null when there is none.</summary>
+    Task<PainCondition?> GetConditionAsync(string id, CancellationToken cancellationToken);
 }
+
+/// <summary>A Procedure as the evaluation sees it: the block it records, or none when it is not a medial branch block.</summary>
+public sealed record ProcedureFacts(MedialBranchBlock? Block);
 
 /// <summary>The answer to one $evaluate-block request: the result, evaluated at <see cref="EvaluatedAt"/>.</summary>
 public sealed class BlockEvaluationAnswer(EvaluationResult result, DateTimeOffset evaluatedAt)
@@ -60,9 +73,8 @@ public sealed class EvaluateBlockService(
         var policy = policies.Get(policyCode);
         var procedure = await source.GetProcedureAsync(procedureId, cancellationToken)
             ?? throw new ProcedureNotFoundException($"Procedure/{procedureId} not found.");
-        if (!ClinicalFactReader.IsMedialBranchBlock(procedure))
-            throw new NotAMedialBranchBlockException(procedureId);
-        return await EvaluateAsync(procedure, policy, cancellationToken);
+        var block = procedure.Block ?? throw new NotAMedialBranchBlockException(procedureId);
+        return await EvaluateAsync(block, policy, cancellationToken);
     }
 
     /// <summary>Type level: <c>Procedure/$evaluate-block?patient=...</c> evaluates the patient's latest block.</summary>
@@ -73,20 +85,16 @@ public sealed class EvaluateBlockService(
             ? throw new PatientParameterMissingException()
             : ClinicalFactReader.IdOf(new ResourceReference(patient.Trim()), "Patient") ?? throw new PatientParameterMissingException();
 
-        var blocks = (await source.GetPatientProceduresAsync(patientId, cancellationToken))
-            .Where(ClinicalFactReader.IsMedialBranchBlock)
-            .Select(p => (Procedure: p, Fact: ClinicalFactReader.ReadBlock(p)))
-            .ToList();
+        var blocks = await source.GetPatientBlocksAsync(patientId, cancellationToken);
         // Prefer the latest completed block; fall back to any block so "not completed" is reported, not hidden.
-        var latest = blocks.Where(b => b.Fact.IsCompleted).OrderByDescending(b => b.Fact.PerformedAt).Select(b => b.Procedure).FirstOrDefault()
-            ?? blocks.OrderByDescending(b => b.Fact.PerformedAt).Select(b => b.Procedure).FirstOrDefault()
+        var latest = blocks.Where(b => b.IsCompleted).OrderByDescending(b => b.PerformedAt).FirstOrDefault()
+            ?? blocks.OrderByDescending(b => b.PerformedAt).FirstOrDefault()
             ?? throw new ProcedureNotFoundException($"Patient/{patientId} has no medial branch block.");
         return await EvaluateAsync(latest, policy, cancellationToken);
     }
 
-    private async Task<BlockEvaluationAnswer> EvaluateAsync(Procedure procedure, BlockPolicy policy, CancellationToken cancellationToken)
+    private async Task<BlockEvaluationAnswer> EvaluateAsync(MedialBranchBlock index, BlockPolicy policy, CancellationToken cancellationToken)
     {
-        var index = ClinicalFactReader.ReadBlock(procedure);
         var evidence = index.PatientId is { } patientId
             ? await GatherAsync(index, patientId, cancellationToken)
             : await GatherWithoutPatientAsync(index, cancellationToken);
@@ -97,9 +105,8 @@ public sealed class EvaluateBlockService(
 
     private async Task<BlockEvidence> GatherAsync(MedialBranchBlock index, string patientId, CancellationToken cancellationToken)
     {
-        var otherBlocks = (await source.GetPatientProceduresAsync(patientId, cancellationToken))
-            .Where(p => p.Id != index.Id && ClinicalFactReader.IsMedialBranchBlock(p))
-            .Select(ClinicalFactReader.ReadBlock)
+        var otherBlocks = (await source.GetPatientBlocksAsync(patientId, cancellationToken))
+            .Where(b => b.Id != index.Id)
             .ToList();
         var scores = (await source.GetPatientPainScoresAsync(patientId, cancellationToken)).ToList();
         var conditions = (await source.GetPatientConditionsAsync(patientId, cancellationToken)).ToList();
@@ -109,9 +116,9 @@ public sealed class EvaluateBlockService(
         {
             var condition = conditions.FirstOrDefault(c => c.Id == id) ?? await source.GetConditionAsync(id, cancellationToken);
             if (condition is not null)
-                indications.Add(facts.ReadCondition(condition));
+                indications.Add(facts.WithExclusion(condition));
         }
-        var others = conditions.Where(c => !index.IndicationIds.Contains(c.Id ?? "")).Select(facts.ReadCondition).ToList();
+        var others = conditions.Where(c => !index.IndicationIds.Contains(c.Id)).Select(facts.WithExclusion).ToList();
         return new BlockEvidence(index, otherBlocks, scores, indications, others);
     }
 
@@ -121,7 +128,7 @@ public sealed class EvaluateBlockService(
         var indications = new List<PainCondition>();
         foreach (var id in index.IndicationIds)
             if (await source.GetConditionAsync(id, cancellationToken) is { } condition)
-                indications.Add(facts.ReadCondition(condition));
+                indications.Add(facts.WithExclusion(condition));
         return new BlockEvidence(index, [], [], indications, []);
     }
 }

@@ -6,18 +6,20 @@ using Hl7.Fhir.Model;
 namespace FhirMbb.Core.Evaluation;
 
 /// <summary>
-/// The evidence of a block, read from the resource store through the patient compartment. What it makes of a stored
-/// version (a parsed Procedure or Condition, the facts of a pain score) is kept, keyed by the version, so evaluating
-/// the same patient again reads only which versions are current, not their JSON.
+/// The evidence of a block, read from the resource store through the patient compartment. Each current version is
+/// read from the facts stored beside it when it was written (<see cref="EvidenceFacts"/>), else from its JSON. What
+/// is made of a version is kept, keyed by the version, so evaluating the same patient again reads only which versions
+/// are current.
 /// </summary>
 /// <remarks>
 /// A version is never rewritten (an update or a delete makes a new one), so a kept entry cannot go stale; a resource
-/// changed since is a different key. The kept Procedures and Conditions are shared between requests: the evaluation
-/// only reads them. What is kept lives in two generations of half the capacity each: when the young one is full, the
-/// old one is dropped and the young one becomes old; a version found in the old generation moves back to the young.
-/// A patient's versions are kept only from the patient's second evaluation among the last <see cref="RecentPatients"/>:
-/// evaluating many patients once each (more than the capacity holds) would otherwise only churn the cache, which cost
-/// more than it saved (benchmark README).
+/// changed since is a different key. The kept facts are immutable and shared between requests. What is kept lives in
+/// two generations of half the capacity each: when the young one is full, the old one is dropped and the young one
+/// becomes old; a version found in the old generation moves back to the young. A patient's versions are kept only
+/// from the patient's second evaluation among the last <see cref="RecentPatients"/>: evaluating many patients once
+/// each (more than the capacity holds) would otherwise only churn the cache, which cost more than it saved (benchmark
+/// README). Versions written before facts were stored (schema 0007), or whose facts are of an older format, are read
+/// from their JSON as before.
 /// </remarks>
 public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerialization serialization, int capacity = StoreBlockEvidenceSource.DefaultCapacity)
     : IBlockEvidenceSource
@@ -28,8 +30,9 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     // Skips the parse of Observations that cannot be pain scores; most of a patient's Observations are not.
     private static readonly byte[] PainScoreCode = System.Text.Encoding.UTF8.GetBytes($"\"{Canonicals.PainScoreLoinc}\"");
 
-    // Kept for an Observation that is not a usable pain score.
-    private static readonly object NoScore = new();
+    // Kept for a version that is none of what was asked for: an Observation that is not a usable pain score, a
+    // Procedure that is not a medial branch block.
+    private static readonly object Nothing = new();
 
     /// <summary>How many of the latest evaluations' patients are remembered: about the capacity over a patient's versions.</summary>
     public const int RecentPatients = 128;
@@ -45,25 +48,39 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     /// <summary>How many versions are kept now, in both generations (for tests).</summary>
     public int KeptCount => _young.Count + _old.Count;
 
-    public async Task<Procedure?> GetProcedureAsync(string id, CancellationToken cancellationToken) =>
-        await ReadCurrentAsync<Procedure>("Procedure", id, cancellationToken);
+    private static readonly Reading Blocks = new("Procedure", BlockFacts.IsCurrent);
+    private static readonly Reading Conditions = new("Condition", ConditionFacts.IsCurrent);
+    private static readonly Reading PainScores = new("Observation", PainScoreFacts.CanRead);
 
-    public async Task<Condition?> GetConditionAsync(string id, CancellationToken cancellationToken) =>
-        await ReadCurrentAsync<Condition>("Condition", id, cancellationToken);
+    /// <summary>A type the evidence is read from, and whether a version's stored facts are of the format read here.</summary>
+    private sealed record Reading(string Type, FactsCheck IsCurrent);
 
-    public async Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<Procedure>("Procedure", patientId, ParseStored, WasRecent(patientId), readsFacts: false, cancellationToken);
+    private delegate bool FactsCheck(ReadOnlySpan<byte> facts);
+
+    public async Task<ProcedureFacts?> GetProcedureAsync(string id, CancellationToken cancellationToken) =>
+        await ReadCurrentAsync(Blocks, id, MakeBlock, cancellationToken) switch
+        {
+            null => null,
+            MedialBranchBlock block => new ProcedureFacts(block),
+            _ => new ProcedureFacts(null),
+        };
+
+    public async Task<PainCondition?> GetConditionAsync(string id, CancellationToken cancellationToken) =>
+        await ReadCurrentAsync(Conditions, id, MakeCondition, cancellationToken) as PainCondition;
+
+    public async Task<IReadOnlyList<MedialBranchBlock>> GetPatientBlocksAsync(string patientId, CancellationToken cancellationToken) =>
+        await ListAsync<MedialBranchBlock>(Blocks, patientId, MakeBlock, WasRecent(patientId), cancellationToken);
 
     /// <summary>The service asks for a patient's Conditions last; that is when the evaluation of the patient is counted.</summary>
-    public async Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<Condition>("Condition", patientId, ParseStored, CountEvaluation(patientId), readsFacts: false, cancellationToken);
+    public async Task<IReadOnlyList<PainCondition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
+        await ListAsync<PainCondition>(Conditions, patientId, MakeCondition, CountEvaluation(patientId), cancellationToken);
 
     /// <summary>
     /// Read from the facts stored with each version (<see cref="PainScoreFacts"/>); for versions without them, from the
     /// stored JSON directly (<see cref="PainScoreJson"/>), and the object model only for shapes that leaves to Firely.
     /// </summary>
     public async Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken) =>
-        await ListAsync<PainScore>("Observation", patientId, ReadPainScore, WasRecent(patientId), readsFacts: true, cancellationToken);
+        await ListAsync<PainScore>(PainScores, patientId, MakePainScore, WasRecent(patientId), cancellationToken);
 
     private bool WasRecent(string patientId)
     {
@@ -87,66 +104,87 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         }
     }
 
-    private object ReadPainScore(StoredResource stored)
+    // Each Make* gives what the version is (Nothing when it is none of what was asked for), from its facts when they
+    // can be read, else from its JSON; null when it has neither (unreadable facts listed without the JSON).
+
+    private object? MakePainScore(StoredResource stored)
     {
-        if (PainScoreFacts.TryRead(stored.Facts.Span, stored.Id, out var fromFacts)) return fromFacts ?? NoScore;
+        if (PainScoreFacts.TryRead(stored.Facts.Span, stored.Id, out var fromFacts)) return fromFacts ?? Nothing;
+        if (stored.Json.IsEmpty) return null;
         var json = stored.Json.Span;
-        if (json.IndexOf(PainScoreCode) < 0) return NoScore;
+        if (json.IndexOf(PainScoreCode) < 0) return Nothing;
         var reading = PainScoreJson.Read(json);
         var score = reading.NeedsObjectModel ? ClinicalFactReader.UsablePainScore((Observation)serialization.ParseStored(json)) : reading.Score;
-        return score ?? NoScore;
+        return score ?? Nothing;
     }
 
-    private object ParseStored(StoredResource stored) => serialization.ParseStored(stored.Json.Span);
+    private object? MakeBlock(StoredResource stored)
+    {
+        if (BlockFacts.TryRead(stored.Facts.Span, out var fromFacts)) return fromFacts ?? Nothing;
+        if (stored.Json.IsEmpty) return null;
+        var procedure = (Procedure)serialization.ParseStored(stored.Json.Span);
+        return ClinicalFactReader.IsMedialBranchBlock(procedure) ? ClinicalFactReader.ReadBlock(procedure) : Nothing;
+    }
+
+    private object? MakeCondition(StoredResource stored)
+    {
+        if (ConditionFacts.TryRead(stored.Facts.Span, out var fromFacts)) return fromFacts;
+        if (stored.Json.IsEmpty) return null;
+        return ClinicalFactReader.ReadConditionRecord((Condition)serialization.ParseStored(stored.Json.Span));
+    }
 
     /// <summary>
     /// What is made of each current version of the type in the compartment; the JSON is read only for versions neither kept
-    /// nor readable from their stored facts. Should a version listed as kept have been dropped before it is used, the
-    /// compartment is listed again with every JSON.
+    /// nor readable from their stored facts. Should a version listed without its JSON turn out unusable (dropped from
+    /// what is kept before it is used, or facts that do not read), the compartment is listed again with every JSON.
     /// </summary>
-    /// <param name="readsFacts">whether <paramref name="make"/> reads a version's <see cref="PainScoreFacts"/> when it has them</param>
-    private async Task<List<T>> ListAsync<T>(
-        string type, string patientId, Func<StoredResource, object> make, bool admit, bool readsFacts, CancellationToken cancellationToken) where T : class
+    private async Task<List<T>> ListAsync<T>(Reading reading, string patientId, Func<StoredResource, object?> make, bool admit, CancellationToken cancellationToken)
+        where T : class
     {
         var asked = false;
-        var listed = await store.ListForPatientAsync(type, patientId, (key, facts) =>
+        var listed = await store.ListForPatientAsync(reading.Type, patientId, (key, facts) =>
         {
             asked = true;
-            return !(readsFacts && PainScoreFacts.CanRead(facts)) && !IsKept(key);
+            return !reading.IsCurrent(facts) && !IsKept(key);
         }, cancellationToken);
         // A store that asked read the JSON only of versions not kept a moment ago: those, and versions read from their
         // facts, are made, not looked up again.
-        var made = Make<T>(listed, make, admit, readsFacts, withJsonIsNew: asked);
-        return made ?? Make<T>(await store.ListForPatientAsync(type, patientId, cancellationToken), make, admit, readsFacts, withJsonIsNew: false)!;
+        var made = Make<T>(reading, listed, make, admit, withJsonIsNew: asked);
+        return made ?? Make<T>(reading, await store.ListForPatientAsync(reading.Type, patientId, cancellationToken), make, admit, withJsonIsNew: false)!;
     }
 
-    /// <summary>What is made of each version, or null when a version without its JSON is no longer kept.</summary>
-    private List<T>? Make<T>(IReadOnlyList<StoredResource> listed, Func<StoredResource, object> make, bool admit, bool readsFacts, bool withJsonIsNew) where T : class
+    /// <summary>What is made of each version, or null when one cannot be made from what was listed.</summary>
+    private List<T>? Make<T>(Reading reading, IReadOnlyList<StoredResource> listed, Func<StoredResource, object?> make, bool admit, bool withJsonIsNew)
+        where T : class
     {
         var made = new List<T>(listed.Count);
         foreach (var stored in listed)
         {
-            var item = withJsonIsNew && CanMake(stored, readsFacts) ? Made(stored, make, admit) : Keep(stored, make, admit, readsFacts);
+            // Listed with what it is made from: not kept a moment ago. Otherwise it was listed as kept.
+            var item = withJsonIsNew && (!stored.Json.IsEmpty || reading.IsCurrent(stored.Facts.Span))
+                ? Made(stored, make, admit)
+                : Keep(stored, make, admit);
             if (item is null) return null;
             if (item is T value) made.Add(value);
         }
         return made;
     }
 
-    private async Task<T?> ReadCurrentAsync<T>(string type, string id, CancellationToken cancellationToken) where T : Resource
+    /// <summary>What the current version of the resource is, or null when there is none (or it is deleted).</summary>
+    private async Task<object?> ReadCurrentAsync(Reading reading, string id, Func<StoredResource, object?> make, CancellationToken cancellationToken)
     {
         if (!Rest.FhirId.IsValid(id)) return null;
-        var stored = await store.ReadAsync(type, id, cancellationToken);
-        return stored is null || stored.Deleted || stored.Json.IsEmpty ? null : Keep(stored, ParseStored, admit: true) as T;
+        var stored = await store.ReadAsync(reading.Type, id, cancellationToken);
+        return stored is null || stored.Deleted || stored.Json.IsEmpty ? null : Keep(stored, make, admit: true);
     }
 
     private bool IsKept(StoredVersionKey key) => _young.ContainsKey(key) || _old.ContainsKey(key);
 
     /// <summary>
     /// What was made of this version before, or <paramref name="make"/> of it now (kept if <paramref name="admit"/>); null
-    /// when it has no JSON and is not kept.
+    /// when it is not kept and cannot be made from what was listed.
     /// </summary>
-    private object? Keep(StoredResource stored, Func<StoredResource, object> make, bool admit, bool readsFacts = false)
+    private object? Keep(StoredResource stored, Func<StoredResource, object?> make, bool admit)
     {
         var key = stored.Key;
         if (_young.TryGetValue(key, out var kept)) return kept;
@@ -155,17 +193,13 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
             Add(key, kept);
             return kept;
         }
-        return CanMake(stored, readsFacts) ? Made(stored, make, admit) : null;
+        return Made(stored, make, admit);
     }
 
-    /// <summary>Whether the version came with what it is made from: its JSON, or facts that stand in for it.</summary>
-    private static bool CanMake(StoredResource stored, bool readsFacts) =>
-        !stored.Json.IsEmpty || (readsFacts && PainScoreFacts.CanRead(stored.Facts.Span));
-
-    private object Made(StoredResource stored, Func<StoredResource, object> make, bool admit)
+    private object? Made(StoredResource stored, Func<StoredResource, object?> make, bool admit)
     {
         var made = make(stored);
-        if (admit) Add(stored.Key, made);
+        if (made is not null && admit) Add(stored.Key, made);
         return made;
     }
 

@@ -285,7 +285,7 @@ public sealed class ResourceService(
         resource.Meta.LastUpdated = now;
         var json = serialization.ToJsonBytes(resource);
         return new ResourceWrite(resource.TypeName, resource.Id!, version, expected, now, json, PatientCompartment.PatientIdOf(resource),
-            indexer?.Index(resource), Facts: Evaluation.PainScoreFacts.Of(resource, json));
+            indexer?.Index(resource), Facts: Evaluation.EvidenceFacts.Of(resource, json));
     }
 
     /// <summary>What a write looks like once stored, before the store has been asked again.</summary>

@@ -3,8 +3,8 @@ namespace FhirMbb.Core.Storage;
 /// <summary>
 /// One stored version of a resource. <see cref="Json"/> is exactly what goes on the wire; empty for a delete.
 /// <see cref="PatientId"/> is the compartment owner the store keeps for the resource (its current one), when the store knows it.
-/// <see cref="Facts"/> are what was stored beside the JSON (<see cref="ResourceWrite.Facts"/>); a store returns them
-/// from a compartment listing, and may leave them empty elsewhere.
+/// <see cref="Facts"/> are what was stored beside the JSON (<see cref="ResourceWrite.Facts"/>); a store keeps them for
+/// the current version only and returns them with a read by id and a compartment listing (empty elsewhere).
 /// </summary>
 public sealed record StoredResource(
     string Type,

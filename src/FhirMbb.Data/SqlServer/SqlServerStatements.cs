@@ -40,11 +40,11 @@ public static class SqlServerStatements
     private const string VersionColumns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.json, "
         + "(SELECT o.patient_id FROM dbo.resource AS o WHERE o.type = v.type AND o.id = v.id) AS patient_id";
 
-    // Facts are kept for the current version only, on the resource row: a listing of current versions returns them.
+    // Facts are kept for the current version only, on the resource row: reads of current versions return them.
     private const string Columns = $"{VersionColumns}, CAST(NULL AS varbinary(max)) AS facts";
 
     public const string Read = $"""
-        SELECT {Columns}
+        SELECT {VersionColumns}, r.facts
         FROM dbo.resource AS r
         JOIN dbo.resource_version AS v ON v.seq = r.seq
         WHERE r.type = @Type AND r.id = @Id

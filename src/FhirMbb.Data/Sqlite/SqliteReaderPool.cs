@@ -74,8 +74,8 @@ internal sealed class SqliteReaderSession : IDisposable
         // Wait for a lock as the writer does, rather than failing at once (Microsoft.Data.Sqlite retried in its own loop).
         Check(raw.sqlite3_busy_timeout(_connection.Handle, BusyTimeoutMs));
         // The resource row is the compartment owner of every version, so a deletion still has one.
-        // Columns: seq, version, last_updated, deleted, json, patient_id (type and id are the caller's: matched exactly).
-        _current = PrepareRaw("SELECT v.seq, v.version, v.last_updated, v.deleted, v.json, r.patient_id "
+        // Columns: seq, version, last_updated, deleted, json, patient_id, facts (type and id are the caller's: matched exactly).
+        _current = PrepareRaw("SELECT v.seq, v.version, v.last_updated, v.deleted, v.json, r.patient_id, r.facts "
             + "FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.type = ?1 AND r.id = ?2");
         _version = PrepareRaw("SELECT v.seq, v.version, v.last_updated, v.deleted, v.json, "
             + "(SELECT o.patient_id FROM resource o WHERE o.type = v.type AND o.id = v.id) "
@@ -173,9 +173,11 @@ internal sealed class SqliteReaderSession : IDisposable
             var patientId = raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL
                 ? null
                 : raw.sqlite3_column_text(statement, 5).utf8_to_string();
+            // Only the current version has facts (the read by id); a read of a given version has no such column.
+            var facts = raw.sqlite3_column_count(statement) > 6 ? Blob(statement, 6) : ReadOnlyMemory<byte>.Empty;
             return new StoredResource(type, id, raw.sqlite3_column_int(statement, 1),
                 DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(statement, 2)), raw.sqlite3_column_int64(statement, 3) != 0,
-                json, raw.sqlite3_column_int64(statement, 0), patientId);
+                json, raw.sqlite3_column_int64(statement, 0), patientId, facts);
         }
         finally
         {

@@ -223,11 +223,16 @@ internal sealed class InMemoryEvidenceSource(
 {
     public int ConditionReads { get; private set; }
 
-    public Task<Procedure?> GetProcedureAsync(string id, CancellationToken cancellationToken) =>
-        Task.FromResult(procedures.FirstOrDefault(p => p.Id == id));
+    public Task<ProcedureFacts?> GetProcedureAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(procedures.FirstOrDefault(p => p.Id == id) is { } procedure
+            ? new ProcedureFacts(ClinicalFactReader.IsMedialBranchBlock(procedure) ? ClinicalFactReader.ReadBlock(procedure) : null)
+            : null);
 
-    public Task<IReadOnlyList<Procedure>> GetPatientProceduresAsync(string patientId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<Procedure>>(procedures.Where(p => p.Subject?.Reference == "Patient/" + patientId).ToList());
+    public Task<IReadOnlyList<MedialBranchBlock>> GetPatientBlocksAsync(string patientId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<MedialBranchBlock>>(procedures
+            .Where(p => p.Subject?.Reference == "Patient/" + patientId && ClinicalFactReader.IsMedialBranchBlock(p))
+            .Select(ClinicalFactReader.ReadBlock)
+            .ToList());
 
     public Task<IReadOnlyList<PainScore>> GetPatientPainScoresAsync(string patientId, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<PainScore>>(observations
@@ -236,14 +241,14 @@ internal sealed class InMemoryEvidenceSource(
             .OfType<PainScore>()
             .ToList());
 
-    public Task<IReadOnlyList<Condition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<Condition>>(conditionsListedForPatient
-            ? conditions.Where(c => c.Subject?.Reference == "Patient/" + patientId).ToList()
+    public Task<IReadOnlyList<PainCondition>> GetPatientConditionsAsync(string patientId, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<PainCondition>>(conditionsListedForPatient
+            ? conditions.Where(c => c.Subject?.Reference == "Patient/" + patientId).Select(ClinicalFactReader.ReadConditionRecord).ToList()
             : []);
 
-    public Task<Condition?> GetConditionAsync(string id, CancellationToken cancellationToken)
+    public Task<PainCondition?> GetConditionAsync(string id, CancellationToken cancellationToken)
     {
         ConditionReads++;
-        return Task.FromResult(conditions.FirstOrDefault(c => c.Id == id));
+        return Task.FromResult(conditions.FirstOrDefault(c => c.Id == id) is { } condition ? ClinicalFactReader.ReadConditionRecord(condition) : null);
     }
 }

@@ -165,7 +165,9 @@ public sealed class FhirSerialization
         scratch.Writer.Reset(scratch.Buffer);
         try
         {
-            _jsonWriter.Value.Serialize(resource, scratch.Writer);
+            // An operation's Parameters of the usual shapes are written directly (ParametersJson: the same bytes).
+            if (resource is Parameters parameters && ParametersJson.CanWrite(parameters)) ParametersJson.Write(parameters, scratch.Writer);
+            else _jsonWriter.Value.Serialize(resource, scratch.Writer);
             scratch.Writer.Flush();
             return scratch.Buffer.WrittenSpan.ToArray();
         }

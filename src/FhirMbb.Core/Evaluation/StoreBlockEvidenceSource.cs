@@ -128,7 +128,8 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
 
     private object? MakeCondition(StoredResource stored)
     {
-        if (ConditionFacts.TryRead(stored.Facts.Span, out var fromFacts)) return fromFacts;
+        // A Condition's facts always hold one; "none" would not be facts this code wrote.
+        if (ConditionFacts.TryRead(stored.Facts.Span, out var fromFacts) && fromFacts is not null) return fromFacts;
         if (stored.Json.IsEmpty) return null;
         return ClinicalFactReader.ReadConditionRecord((Condition)serialization.ParseStored(stored.Json.Span));
     }

@@ -1,6 +1,7 @@
 using FhirMbb.Core;
 using FhirMbb.Core.Evaluation;
 using FhirMbb.Core.Serialization;
+using FhirMbb.Testing;
 using Hl7.Fhir.Model;
 
 namespace FhirMbb.Core.Tests.Evaluation;
@@ -13,22 +14,15 @@ public sealed class PainScoreFactsTests
 {
     private static readonly FhirSerialization Serialization = FhirSerialization.Shared;
 
-    private static Observation Score(Action<Observation>? change = null)
+    /// <summary>The builder's pain score with an offset time, a decimal quantity and a non-ASCII block id.</summary>
+    private static Observation Score(Action<Observation>? change = null) => MbbBuilders.PainScore(o =>
     {
-        var observation = new Observation
-        {
-            Id = "score-1",
-            Status = ObservationStatus.Final,
-            Code = new CodeableConcept(Canonicals.CodeSystems.Loinc, Canonicals.PainScoreLoinc),
-            Subject = new ResourceReference("Patient/pat-1"),
-            Effective = new FhirDateTime("2026-10-01T09:30:00+05:30"),
-            Value = new Quantity { Value = 7.0m, System = Canonicals.CodeSystems.Ucum, Code = "{score}" },
-        };
-        observation.AddExtension(Canonicals.Extensions.AssessmentPhase, new Code("baseline"));
-        observation.PartOf.Add(new ResourceReference("Procedure/block-é1"));
-        change?.Invoke(observation);
-        return observation;
-    }
+        o.Id = "score-1";
+        o.Effective = new FhirDateTime("2026-10-01T09:30:00+05:30");
+        o.Value = new Quantity { Value = 7.0m, System = Canonicals.CodeSystems.Ucum, Code = "{score}" };
+        o.PartOf = [new ResourceReference("Procedure/block-é1")];
+        change?.Invoke(o);
+    });
 
     private static void AssertSame(PainScore? expected, PainScore? actual)
     {

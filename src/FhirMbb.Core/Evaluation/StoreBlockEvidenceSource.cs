@@ -151,7 +151,10 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
         // A store that asked read the JSON only of versions not kept a moment ago: those, and versions read from their
         // facts, are made, not looked up again.
         var made = Make<T>(reading, listed, make, admit, withJsonIsNew: asked);
-        return made ?? Make<T>(reading, await store.ListForPatientAsync(reading.Type, patientId, cancellationToken), make, admit, withJsonIsNew: false)!;
+        // Listed with every JSON, each version can be made (a current version that is not deleted has its JSON).
+        return made
+            ?? Make<T>(reading, await store.ListForPatientAsync(reading.Type, patientId, cancellationToken), make, admit, withJsonIsNew: false)
+            ?? throw new InvalidOperationException($"A current {reading.Type} of Patient/{patientId} came without its JSON");
     }
 
     /// <summary>What is made of each version, or null when one cannot be made from what was listed.</summary>

@@ -60,17 +60,19 @@ public sealed class EvidenceFactsStoreTests : IDisposable
     public async Task The_diary_is_read_from_the_facts_when_they_are_there_and_from_the_json_otherwise()
     {
         using var store = new SqliteResourceStore(ConnectionString);
-        Assert.Equal(-1, await store.TryWriteAllAsync([PainScore("a", 7), PainScore("b", 7), PainScore("c", 7), PainScore("d", 7)]));
-        Assert.Equal(new Dictionary<string, decimal?> { ["a"] = 7, ["b"] = 7, ["c"] = 7, ["d"] = 7 }, await DiaryAsync(store));
+        Assert.Equal(-1, await store.TryWriteAllAsync([PainScore("a", 7), PainScore("b", 7), PainScore("c", 7), PainScore("d", 7), PainScore("e", 7)]));
+        Assert.Equal(new Dictionary<string, decimal?> { ["a"] = 7, ["b"] = 7, ["c"] = 7, ["d"] = 7, ["e"] = 7 }, await DiaryAsync(store));
 
         var saysTwo = PainScoreFacts.Encode(new Core.Evaluation.PainScore("ignored", DateTimeOffset.UnixEpoch, 2, AssessmentPhase.PostBlock, "block-1"));
         SetFacts("a", saysTwo);
         SetFacts("b", null);
         SetFacts("c", [.. saysTwo.Select((b, i) => i == 0 ? (byte)(PainScoreFacts.Format + 1) : b)]);
         SetFacts("d", PainScoreFacts.Encode(null));
+        SetFacts("e", saysTwo[..20]); // the header, the time and part of the value
 
-        // a: its facts (2, not the JSON's 7); b: no facts, its JSON; c: facts of another format, its JSON; d: "not a score".
-        Assert.Equal(new Dictionary<string, decimal?> { ["a"] = 2, ["b"] = 7, ["c"] = 7 }, await DiaryAsync(store));
+        // a: its facts (2, not the JSON's 7); b: no facts, its JSON; c: facts of another format, its JSON; d: "not a score";
+        // e: facts of this format cut short, listed without the JSON, then read again with it.
+        Assert.Equal(new Dictionary<string, decimal?> { ["a"] = 2, ["b"] = 7, ["c"] = 7, ["e"] = 7 }, await DiaryAsync(store));
     }
 
     private static ResourceWrite Stored(Resource resource)

@@ -34,18 +34,12 @@ public static class PainScoreFacts
     private const int AtLength = sizeof(long) + sizeof(short);
     private const int ValueLength = 4 * sizeof(int);
 
-    private static readonly byte[] PainScoreCode = Encoding.UTF8.GetBytes($"\"{Canonicals.PainScoreLoinc}\"");
-
     /// <summary>The facts to store with a version about to be written: for an Observation, always; null for other types.</summary>
     /// <param name="resource">the resource as it is stored (used only for shapes the JSON reader leaves to Firely)</param>
     /// <param name="json">exactly the JSON stored</param>
     public static byte[]? Of(Resource resource, ReadOnlySpan<byte> json)
     {
-        if (resource is not Observation observation) return null;
-        // Most Observations are not pain scores, and say so without the code anywhere in their JSON.
-        if (json.IndexOf(PainScoreCode) < 0) return Encode(null);
-        var reading = PainScoreJson.Read(json);
-        return Encode(reading.NeedsObjectModel ? ClinicalFactReader.UsablePainScore(observation) : reading.Score);
+        return resource is Observation observation ? Encode(PainScoreJson.ReadUsable(json, () => observation)) : null;
     }
 
     /// <summary>The stored form of a reading: the score's facts (without its id, which is the version's), or "not a score".</summary>
@@ -79,32 +73,22 @@ public static class PainScoreFacts
         return bytes;
     }
 
-    /// <summary>Whether <paramref name="facts"/> can stand in for the JSON: present, of this <see cref="Format"/>, whole.</summary>
-    public static bool CanRead(ReadOnlySpan<byte> facts) => TryParse(facts, out _);
+    /// <summary>
+    /// Whether <paramref name="facts"/> are of this <see cref="Format"/> (their first two bytes: cheap, for a listing
+    /// deciding whether to read the JSON); <see cref="TryRead"/> can still refuse them when they are not whole.
+    /// </summary>
+    public static bool IsCurrent(ReadOnlySpan<byte> facts) => facts.Length >= 2 && facts[0] == Format && facts[1] is NotAScore or Score;
 
     /// <summary>
     /// Reads stored facts: true with the score (null: not a usable pain score) when they are of this format and whole;
-    /// false when there are none, or they are of another format, so the JSON must be read.
+    /// false when there are none, they are of another format or do not read, so the JSON must be read.
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> facts, string id, out PainScore? score)
     {
         score = null;
-        if (!TryParse(facts, out var parts)) return false;
-        if (parts.IsScore)
-            score = new PainScore(id, parts.At, parts.Value, parts.Phase,
-                parts.PartOfLength == 0 ? null : Encoding.UTF8.GetString(facts[^parts.PartOfLength..]));
-        return true;
-    }
-
-    private readonly record struct Parts(bool IsScore, DateTimeOffset? At, decimal? Value, AssessmentPhase Phase, int PartOfLength);
-
-    /// <summary>Checks the layout and reads the fixed parts; the procedure id stays in the bytes (its last PartOfLength).</summary>
-    private static bool TryParse(ReadOnlySpan<byte> facts, out Parts parts)
-    {
-        parts = default;
-        if (facts.Length < 2 || facts[0] != Format) return false;
+        if (!IsCurrent(facts)) return false;
         if (facts[1] == NotAScore) return facts.Length == 2;
-        if (facts[1] != Score || facts.Length < HeaderLength) return false;
+        if (facts.Length < HeaderLength) return false;
         var flags = facts[2];
         var phase = (AssessmentPhase)facts[3];
         if ((flags & ~(HasAt | HasValue | HasPartOf)) != 0 || !Enum.IsDefined(phase)) return false;
@@ -140,8 +124,9 @@ public static class PainScoreFacts
             rest = rest[ValueLength..];
         }
 
+        // What is left is the block's id, present exactly when the flags say so.
         if ((flags & HasPartOf) != 0 ? rest.IsEmpty : !rest.IsEmpty) return false;
-        parts = new Parts(true, at, value, phase, rest.Length);
+        score = new PainScore(id, at, value, phase, rest.IsEmpty ? null : Encoding.UTF8.GetString(rest));
         return true;
     }
 }

@@ -15,6 +15,8 @@ public static class PainScoreJson
 {
     private static readonly byte[] LoincSystem = Encoding.UTF8.GetBytes(Canonicals.CodeSystems.Loinc);
     private static readonly byte[] PainScoreCode = Encoding.UTF8.GetBytes(Canonicals.PainScoreLoinc);
+    // The code as a JSON string: an Observation whose JSON lacks it anywhere is not a pain score (most are not).
+    private static readonly byte[] QuotedPainScoreCode = Encoding.UTF8.GetBytes($"\"{Canonicals.PainScoreLoinc}\"");
     private static readonly byte[] AssessmentPhaseUrl = Encoding.UTF8.GetBytes(Canonicals.Extensions.AssessmentPhase);
 
     /// <summary>The outcome of one read: <see cref="Score"/> is null for non-pain-scores and unusable statuses.</summary>
@@ -22,6 +24,18 @@ public static class PainScoreJson
     {
         public static Reading NotAPainScore => new(null, false);
         public static Reading Fallback => new(null, true);
+    }
+
+    /// <summary>
+    /// The facts of a usable pain score in an Observation's stored JSON, or null. The JSON is passed over at once when the
+    /// code is nowhere in it, read directly otherwise; <paramref name="objectModel"/> (the resource parsed) is asked for
+    /// only for a shape the direct reading leaves to Firely.
+    /// </summary>
+    public static PainScore? ReadUsable(ReadOnlySpan<byte> json, Func<Observation> objectModel)
+    {
+        if (json.IndexOf(QuotedPainScoreCode) < 0) return null;
+        var reading = Read(json);
+        return reading.NeedsObjectModel ? ClinicalFactReader.UsablePainScore(objectModel()) : reading.Score;
     }
 
     /// <summary>The direct reading; <see cref="Reading.NeedsObjectModel"/> when the JSON has a shape this reader leaves to Firely.</summary>

@@ -27,9 +27,6 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     /// <summary>Versions kept at most: about 200 patients with a hundred diary entries each.</summary>
     public const int DefaultCapacity = 20_000;
 
-    // Skips the parse of Observations that cannot be pain scores; most of a patient's Observations are not.
-    private static readonly byte[] PainScoreCode = System.Text.Encoding.UTF8.GetBytes($"\"{Canonicals.PainScoreLoinc}\"");
-
     // Kept for a version that is none of what was asked for: an Observation that is not a usable pain score, a
     // Procedure that is not a medial branch block.
     private static readonly object Nothing = new();
@@ -50,9 +47,12 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
 
     private static readonly Reading Blocks = new("Procedure", BlockFacts.IsCurrent);
     private static readonly Reading Conditions = new("Condition", ConditionFacts.IsCurrent);
-    private static readonly Reading PainScores = new("Observation", PainScoreFacts.CanRead);
+    private static readonly Reading PainScores = new("Observation", PainScoreFacts.IsCurrent);
 
-    /// <summary>A type the evidence is read from, and whether a version's stored facts are of the format read here.</summary>
+    /// <summary>
+    /// A type the evidence is read from, and whether a version's stored facts are of the format read here (a cheap look at
+    /// their first bytes: facts that then do not read make the compartment be listed again with every JSON).
+    /// </summary>
     private sealed record Reading(string Type, FactsCheck IsCurrent);
 
     private delegate bool FactsCheck(ReadOnlySpan<byte> facts);
@@ -111,11 +111,7 @@ public sealed class StoreBlockEvidenceSource(IResourceStore store, FhirSerializa
     {
         if (PainScoreFacts.TryRead(stored.Facts.Span, stored.Id, out var fromFacts)) return fromFacts ?? Nothing;
         if (stored.Json.IsEmpty) return null;
-        var json = stored.Json.Span;
-        if (json.IndexOf(PainScoreCode) < 0) return Nothing;
-        var reading = PainScoreJson.Read(json);
-        var score = reading.NeedsObjectModel ? ClinicalFactReader.UsablePainScore((Observation)serialization.ParseStored(json)) : reading.Score;
-        return score ?? Nothing;
+        return PainScoreJson.ReadUsable(stored.Json.Span, () => (Observation)serialization.ParseStored(stored.Json.Span)) ?? Nothing;
     }
 
     private object? MakeBlock(StoredResource stored)

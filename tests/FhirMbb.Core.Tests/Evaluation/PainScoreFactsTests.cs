@@ -115,7 +115,6 @@ public sealed class PainScoreFactsTests
     {
         var bytes = Convert.FromHexString(hex);
 
-        Assert.False(PainScoreFacts.CanRead(bytes));
         Assert.False(PainScoreFacts.TryRead(bytes, "x", out _));
     }
 
@@ -123,19 +122,21 @@ public sealed class PainScoreFactsTests
     public void Cut_or_lengthened_facts_of_a_score_are_refused()
     {
         var whole = PainScoreFacts.Encode(new PainScore("x", DateTimeOffset.UnixEpoch, 5m, AssessmentPhase.PostBlock, null));
-        Assert.True(PainScoreFacts.CanRead(whole));
+        Assert.True(PainScoreFacts.TryRead(whole, "x", out _));
 
         for (var length = 0; length < whole.Length; length++)
-            Assert.False(PainScoreFacts.CanRead(whole.AsSpan(0, length)), $"cut to {length} bytes");
-        Assert.False(PainScoreFacts.CanRead([.. whole, 0]));
+            Assert.False(PainScoreFacts.TryRead(whole.AsSpan(0, length), "x", out _), $"cut to {length} bytes");
+        Assert.False(PainScoreFacts.TryRead([.. whole, 0], "x", out _));
     }
 
     [Fact]
     public void Facts_of_another_format_are_refused()
     {
         var facts = PainScoreFacts.Encode(new PainScore("x", null, 5m, AssessmentPhase.PostBlock, "b"));
+        Assert.True(PainScoreFacts.IsCurrent(facts));
         facts[0] = PainScoreFacts.Format + 1;
 
+        Assert.False(PainScoreFacts.IsCurrent(facts));
         Assert.False(PainScoreFacts.TryRead(facts, "x", out _));
     }
 }

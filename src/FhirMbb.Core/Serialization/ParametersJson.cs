@@ -15,6 +15,8 @@ internal static class ParametersJson
     // A CodeableConcept in an extension of a CodeableConcept is as deep as the shapes go.
     private const int MaxConceptDepth = 2;
 
+    private static readonly HashSet<Type> PlainTypes = [typeof(Code), typeof(FhirString), typeof(FhirBoolean), typeof(Integer), typeof(FhirDecimal)];
+
     public static bool CanWrite(Parameters parameters) =>
         parameters.Id is null && parameters.Meta is null && parameters.ImplicitRulesElement is null && parameters.LanguageElement is null
         && parameters.Parameter.All(CanWrite);
@@ -27,9 +29,8 @@ internal static class ParametersJson
 
     private static bool CanWriteValue(DataType value) => value switch
     {
-        Code or FhirString or FhirBoolean or Integer or FhirDecimal => value.GetType() is var t
-            && (t == typeof(Code) || t == typeof(FhirString) || t == typeof(FhirBoolean) || t == typeof(Integer) || t == typeof(FhirDecimal))
-            && Plain((PrimitiveType)value),
+        // Exactly these types: a subclass (Code<T>, ...) is left to Firely.
+        PrimitiveType primitive when PlainTypes.Contains(value.GetType()) => Plain(primitive),
         Coding coding => CanWrite(coding),
         ResourceReference reference => (reference.Reference ?? reference.Display) is not null && reference.ElementId is null && reference.Extension.Count == 0 && reference.Type is null
             && reference.Identifier is null && PlainOrNull(reference.ReferenceElement) && PlainOrNull(reference.DisplayElement),

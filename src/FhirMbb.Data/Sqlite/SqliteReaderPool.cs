@@ -95,7 +95,7 @@ internal sealed class SqliteReaderSession : IDisposable
     {
         Check(raw.sqlite3_bind_text(_current, 1, type));
         Check(raw.sqlite3_bind_text(_current, 2, id));
-        return Single(_current, type, id);
+        return Single(_current, type, id, withFacts: true);
     }
 
     public StoredResource? ReadVersion(string type, string id, int version)
@@ -103,7 +103,7 @@ internal sealed class SqliteReaderSession : IDisposable
         Check(raw.sqlite3_bind_text(_version, 1, type));
         Check(raw.sqlite3_bind_text(_version, 2, id));
         Check(raw.sqlite3_bind_int(_version, 3, version));
-        return Single(_version, type, id);
+        return Single(_version, type, id, withFacts: false);
     }
 
     /// <param name="needsJson">When given, the JSON is read only for the versions it accepts.</param>
@@ -162,7 +162,7 @@ internal sealed class SqliteReaderSession : IDisposable
         raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? ReadOnlyMemory<byte>.Empty : raw.sqlite3_column_blob(statement, column).ToArray();
 
     /// <summary>The one row of a read by id, or null; the statement is reset before returning, so it holds no read lock.</summary>
-    private StoredResource? Single(sqlite3_stmt statement, string type, string id)
+    private StoredResource? Single(sqlite3_stmt statement, string type, string id, bool withFacts)
     {
         try
         {
@@ -173,8 +173,8 @@ internal sealed class SqliteReaderSession : IDisposable
             var patientId = raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL
                 ? null
                 : raw.sqlite3_column_text(statement, 5).utf8_to_string();
-            // Only the current version has facts (the read by id); a read of a given version has no such column.
-            var facts = raw.sqlite3_column_count(statement) > 6 ? Blob(statement, 6) : ReadOnlyMemory<byte>.Empty;
+            // Only the current version has facts (column 6 of the read by id).
+            var facts = withFacts ? Blob(statement, 6) : ReadOnlyMemory<byte>.Empty;
             return new StoredResource(type, id, raw.sqlite3_column_int(statement, 1),
                 DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(statement, 2)), raw.sqlite3_column_int64(statement, 3) != 0,
                 json, raw.sqlite3_column_int64(statement, 0), patientId, facts);

@@ -45,7 +45,7 @@ public sealed class SearchScenario : IScenario
             var patientCount = Math.Max(1, o.Observations / 200);
             var patients = reused ?? await LoadAsync(run, server, caps.HasSystemInteraction("transaction"), patientCount);
             if (reused is not null) BenchmarkRun.Progress($"{Name}: reusing {o.SearchDb} ({o.Observations:#,0} Observations, {patients.Count:#,0} Patients)");
-            else if (manifestPath is not null) await File.WriteAllLinesAsync(manifestPath, [o.Observations.ToString(System.Globalization.CultureInfo.InvariantCulture), .. patients]);
+            else if (manifestPath is not null) await File.WriteAllLinesAsync(manifestPath, [ManifestHeader(o.Observations), .. patients]);
 
             string PatientCode(long n) => $"{server.BaseUrl}/fhir/Observation?patient=Patient/{patients[(int)(n * 7919 % patients.Count)]}&code={PainCode}&_sort=-date&_count=50";
             string CodeDate(long n)
@@ -98,7 +98,7 @@ public sealed class SearchScenario : IScenario
         {
             var n = Math.Min(chunk, o.Observations - from);
             await LoadAsync(run, server, useTransactions,
-                Enumerable.Range(from, n).Select(i => Payloads.SearchObservation(i, patients[i % patients.Count])).ToList(), "Observation");
+                Enumerable.Range(from, n).Select(i => Payloads.SearchObservation(i, patients[i % patients.Count], i / patients.Count)).ToList(), "Observation");
             BenchmarkRun.Progress($"{Name}: {from + n:#,0} Observations stored");
         }
         return patients;
@@ -119,11 +119,18 @@ public sealed class SearchScenario : IScenario
     }
 
     /// <summary>The Patient ids of a kept database, when it was loaded completely with the same Observation count.</summary>
+    /// <summary>
+    /// The manifest's first line: the count loaded and how the Observations were made. A database made another way
+    /// (before "codes per patient", each patient had Observations of one code only) is loaded again, not reused.
+    /// </summary>
+    private static string ManifestHeader(int observations) =>
+        observations.ToString(System.Globalization.CultureInfo.InvariantCulture) + " codes-per-patient";
+
     private static List<string>? ReadManifest(string path, int observations)
     {
         if (!File.Exists(path)) return null;
         var lines = File.ReadAllLines(path);
-        return lines.Length > 1 && lines[0] == observations.ToString(System.Globalization.CultureInfo.InvariantCulture) ? lines[1..].ToList() : null;
+        return lines.Length > 1 && lines[0] == ManifestHeader(observations) ? lines[1..].ToList() : null;
     }
 
     private static async Task<List<string>> LoadAsync(BenchmarkRun run, ServerProcess server, bool useTransactions, List<string> resources, string type)

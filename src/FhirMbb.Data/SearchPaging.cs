@@ -17,8 +17,11 @@ internal static class SearchPaging
     public const int MaxIncludeIterations = 4;
     public const int MaxIncluded = 5000;
 
-    /// <summary>The sort keys of each row of a page query that asked for one row more than the page holds.</summary>
-    public static async Task<List<object?[]>> ReadKeysAsync(DbDataReader reader, int keyCount, CancellationToken ct)
+    /// <summary>
+    /// The sort keys of each row of a page query that asked for one row more than the page holds; <paramref name="alsoRead"/>
+    /// reads whatever else the row carries after its keys.
+    /// </summary>
+    public static async Task<List<object?[]>> ReadKeysAsync(DbDataReader reader, int keyCount, CancellationToken ct, Action? alsoRead = null)
     {
         var page = new List<object?[]>();
         while (await reader.ReadAsync(ct))
@@ -26,6 +29,7 @@ internal static class SearchPaging
             var values = new object?[keyCount];
             for (var i = 0; i < keyCount; i++) values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
             page.Add(values);
+            alsoRead?.Invoke();
         }
         return page;
     }

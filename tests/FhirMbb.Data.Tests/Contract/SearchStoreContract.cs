@@ -117,6 +117,47 @@ public abstract class SearchStoreContract<TDatabase>(TDatabase database) : IClas
     }
 
     [SkippableFact]
+    public async Task A_sorted_page_of_a_driven_search_holds_each_match_as_read_after_updates_and_deletes()
+    {
+        var (store, search) = await FreshAsync();
+        Observation Score(string id, int day, int value) => new()
+        {
+            Id = id, Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "72514-3"),
+            Subject = new ResourceReference("Patient/p1"),
+            Effective = new FhirDateTime(new DateTimeOffset(2026, 3, day, 9, 0, 0, TimeSpan.Zero)),
+            Value = new Integer(value),
+        };
+        foreach (var (id, day) in new[] { ("s1", 1), ("s2", 2), ("s3", 3), ("s4", 4), ("s5", 5) })
+            Assert.True(await store.TryWriteAsync(SearchClinic.Write(Score(id, day, day), 1, null)));
+        Assert.True(await store.TryWriteAsync(SearchClinic.Write(Score("s2", 2, 9), 2, 1)));
+        Assert.True(await store.TryWriteAsync(new ResourceWrite("Observation", "s4", 2, 1, DateTimeOffset.UtcNow, null, null)));
+        // A Condition with the same code and date is not an Observation: the type is checked on the page's rows too.
+        Assert.True(await store.TryWriteAsync(SearchClinic.Write(new Condition
+        {
+            Id = "c1", Code = new CodeableConcept("http://loinc.org", "72514-3"), Subject = new ResourceReference("Patient/p1"),
+            RecordedDateElement = new FhirDateTime("2026-03-06"),
+        }, 1, null)));
+
+        var query = SearchClinic.Query("Observation?subject=Patient/p1&code=http://loinc.org|72514-3&_sort=-date", count: 2);
+        var pages = new List<SearchPage> { await search.SearchAsync(query) };
+        while (pages[^1].Next is { } next) pages.Add(await search.SearchAsync(query with { Cursor = next }));
+        var back = await search.SearchAsync(query with { Cursor = pages[^1].Previous });
+
+        var matches = pages.SelectMany(p => p.Matches).ToList();
+        Assert.Equal(["s5", "s3", "s2", "s1"], matches.Select(m => m.Id));
+        Assert.Equal(pages[^2].Matches.Select(m => m.Id), back.Matches.Select(m => m.Id));
+        foreach (var match in matches.Concat(back.Matches))
+        {
+            var read = await store.ReadAsync("Observation", match.Id);
+            Assert.NotNull(read);
+            Assert.Equal((read.Type, read.Version, read.LastUpdated, read.Sequence, read.Deleted), (match.Type, match.Version, match.LastUpdated, match.Sequence, match.Deleted));
+            Assert.Equal(read.Json.ToArray(), match.Json.ToArray());
+        }
+        Assert.Equal(2, matches.Single(m => m.Id == "s2").Version);
+    }
+
+    [SkippableFact]
     public async Task Sorted_pages_cover_every_match_once_and_lead_back()
     {
         var search = Clinic;

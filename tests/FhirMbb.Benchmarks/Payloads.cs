@@ -30,12 +30,13 @@ public static class Payloads
 
     /// <summary>
     /// One of the search-load Observations, one per seven minutes from the epoch. The caller deals them to the patients
-    /// in turn, and <paramref name="round"/> (how many times it has gone round them) picks the code, so every patient
-    /// has Observations of every code: a patient+code search finds that patient's share of the code.
+    /// in turn; the code goes round with <paramref name="n"/>, shifted by one each <paramref name="round"/> (time the
+    /// caller has gone round the patients). So neighbouring Observations have different codes, and every patient has
+    /// Observations of every code: a patient+code search finds that patient's share of the code.
     /// </summary>
     public static string SearchObservation(long n, string patientId, long round)
     {
-        var code = SearchCodes[round % SearchCodes.Length];
+        var code = SearchCodes[(n + round) % SearchCodes.Length];
         var effective = SearchEpoch.AddMinutes(n * 7 % (365 * 24 * 60));
         return $$$"""
             {"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"{{{code}}}"}]},"subject":{"reference":"Patient/{{{patientId}}}"},"effectiveDateTime":"{{{Instant(effective)}}}","valueInteger":{{{n % 11}}}}

@@ -121,10 +121,10 @@ public sealed class SearchScenario : IScenario
     /// <summary>The Patient ids of a kept database, when it was loaded completely with the same Observation count.</summary>
     /// <summary>
     /// The manifest's first line: the count loaded and how the Observations were made. A database made another way
-    /// (before "codes per patient", each patient had Observations of one code only) is loaded again, not reused.
+    /// (before "every code per patient", each patient had Observations of one code only) is loaded again, not reused.
     /// </summary>
     private static string ManifestHeader(int observations) =>
-        observations.ToString(System.Globalization.CultureInfo.InvariantCulture) + " codes-per-patient";
+        observations.ToString(System.Globalization.CultureInfo.InvariantCulture) + " every-code-per-patient";
 
     private static List<string>? ReadManifest(string path, int observations)
     {

@@ -118,7 +118,6 @@ public sealed class SearchScenario : IScenario
         return total;
     }
 
-    /// <summary>The Patient ids of a kept database, when it was loaded completely with the same Observation count.</summary>
     /// <summary>
     /// The manifest's first line: the count loaded and how the Observations were made. A database made another way
     /// (before "every code per patient", each patient had Observations of one code only) is loaded again, not reused.
@@ -126,6 +125,7 @@ public sealed class SearchScenario : IScenario
     private static string ManifestHeader(int observations) =>
         observations.ToString(System.Globalization.CultureInfo.InvariantCulture) + " every-code-per-patient";
 
+    /// <summary>The Patient ids of a kept database, when it was loaded completely, the same way, with the same Observation count.</summary>
     private static List<string>? ReadManifest(string path, int observations)
     {
         if (!File.Exists(path)) return null;

@@ -124,22 +124,21 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         // Sort keys that need only the rid (every parameter; not _id) are computed and ordered over the candidates
         // alone; the resource rows are then read in that order only until the page is full (SQLite keeps the
         // co-routine's order and sorts no more: "LIMIT -1" keeps it from being flattened into the join). Those rows
-        // are the page, so the same statement reads their versions too: no second visit to each resource row.
-        var withVersions = joined && query.Sort.All(k => k.Parameter is not null);
-        var pageSql = withVersions
-            ? $"SELECT {string.Join(", ", keys.Select((_, i) => $"c.k{i}"))}, {PageVersionColumns} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
+        // are the page, so the same statement reads their versions too. Any other page is cut first (its keys, LIMIT)
+        // and its versions joined to the rows it kept, in the same statement: no second visit to each resource row.
+        var keyColumns = string.Join(", ", keys.Select((_, i) => $"c.k{i} AS k{i}"));
+        var pageSql = joined && query.Sort.All(k => k.Parameter is not null)
+            ? $"SELECT {keyColumns}, {PageVersionColumns} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
               $"CROSS JOIN resource r ON r.rid = c.rid JOIN resource_version v ON v.seq = r.seq WHERE {filter} ORDER BY {order} LIMIT {limit}"
-            : $"SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}";
+            : $"SELECT {keyColumns}, {PageVersionColumns} FROM (SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
+              $"CROSS JOIN resource r ON r.rid = c.k{keys.Count - 1} JOIN resource_version v ON v.seq = r.seq ORDER BY {order}";
 
         List<object?[]> page;
         var read = new Dictionary<long, Row>();
         await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(pageSql, sql.Parameters, transaction, cancellationToken: cancellationToken)))
-        {
-            page = await SearchPaging.ReadKeysAsync(reader, keys.Count, cancellationToken,
-                withVersions ? () => { var row = ReadVersion(reader, keys.Count); read[row.Rid] = row; } : null);
-        }
+            page = await SearchPaging.ReadKeysAsync(reader, keys.Count, cancellationToken, () => { var row = ReadVersion(reader, keys.Count); read[row.Rid] = row; });
         var (rids, next, previous) = SearchPaging.Cut(page, query, snapshot);
-        var matches = withVersions ? rids.Select(rid => read[rid]).ToList() : await LoadByRidAsync(connection, transaction, rids, cancellationToken);
+        var matches = rids.Select(rid => read[rid]).ToList();
 
         var included = query.Includes.Count == 0 ? [] : await SearchPaging.IncludeAsync(query, matches,
             (spec, frontier) => spec.Reverse ? ReverseAsync(connection, transaction, spec, frontier, cancellationToken) : ForwardAsync(connection, transaction, spec, frontier, cancellationToken));
@@ -179,15 +178,6 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>
         SearchKeyset.After(cursor, descending, value => sql.Bind(value));
-
-    private static async Task<List<Row>> LoadByRidAsync(SqliteConnection connection, IDbTransaction transaction, IReadOnlyList<long> rids, CancellationToken ct)
-    {
-        if (rids.Count == 0) return [];
-        var rows = (await connection.QueryAsync<VersionRow>(new CommandDefinition(
-            $"SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq WHERE r.rid IN @rids AND r.deleted = 0",
-            new { rids }, transaction, cancellationToken: ct))).ToDictionary(r => r.rid);
-        return rids.Where(rows.ContainsKey).Select(rid => rows[rid].ToRow()).ToList();
-    }
 
     /// <summary>_include: what the source resources of the frontier refer to through the parameter.</summary>
     private static async Task<List<Row>> ForwardAsync(SqliteConnection connection, IDbTransaction transaction, IncludeSpec spec, List<Row> frontier, CancellationToken ct)

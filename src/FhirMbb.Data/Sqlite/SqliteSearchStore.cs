@@ -14,18 +14,10 @@ namespace FhirMbb.Data.Sqlite;
 /// </summary>
 public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 {
-
-    private sealed record VersionRow(long rid, long seq, string type, string id, long version, long last_updated, byte[] json)
-    {
-        public Row ToRow() => new(rid, new StoredResource(type, id, (int)version, DateTimeOffset.FromUnixTimeMilliseconds(last_updated), false, json, seq));
-    }
-
+    /// <summary>A stored version's columns: alone in an include's rows, after the sort keys in a page's.</summary>
     private const string StoredColumns = "r.rid, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
 
-    /// <summary>A page query's version columns after its sort keys (see <see cref="ReadVersion"/>).</summary>
-    private const string PageVersionColumns = "r.rid AS vrid, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
-
-    /// <summary>The stored version of a page row whose <see cref="PageVersionColumns"/> start at <paramref name="at"/>.</summary>
+    /// <summary>The stored version of a row whose <see cref="StoredColumns"/> start at <paramref name="at"/>.</summary>
     private static Row ReadVersion(System.Data.Common.DbDataReader reader, int at) =>
         new(reader.GetInt64(at), new StoredResource(reader.GetString(at + 2), reader.GetString(at + 3), reader.GetInt32(at + 4),
             DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(at + 5)), false, (byte[])reader.GetValue(at + 6), reader.GetInt64(at + 1)));
@@ -128,9 +120,9 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         // and its versions joined to the rows it kept, in the same statement: no second visit to each resource row.
         var keyColumns = string.Join(", ", keys.Select((_, i) => $"c.k{i} AS k{i}"));
         var pageSql = joined && query.Sort.All(k => k.Parameter is not null)
-            ? $"SELECT {keyColumns}, {PageVersionColumns} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
+            ? $"SELECT {keyColumns}, {StoredColumns} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
               $"CROSS JOIN resource r ON r.rid = c.rid JOIN resource_version v ON v.seq = r.seq WHERE {filter} ORDER BY {order} LIMIT {limit}"
-            : $"SELECT {keyColumns}, {PageVersionColumns} FROM (SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
+            : $"SELECT {keyColumns}, {StoredColumns} FROM (SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
               $"CROSS JOIN resource r ON r.rid = c.k{keys.Count - 1} JOIN resource_version v ON v.seq = r.seq ORDER BY {order}";
 
         List<object?[]> page;
@@ -179,6 +171,14 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>
         SearchKeyset.After(cursor, descending, value => sql.Bind(value));
 
+    private static async Task<List<Row>> ReadVersionsAsync(SqliteConnection connection, CommandDefinition command)
+    {
+        var rows = new List<Row>();
+        await using var reader = await connection.ExecuteReaderAsync(command);
+        while (await reader.ReadAsync(command.CancellationToken)) rows.Add(ReadVersion(reader, 0));
+        return rows;
+    }
+
     /// <summary>_include: what the source resources of the frontier refer to through the parameter.</summary>
     private static async Task<List<Row>> ForwardAsync(SqliteConnection connection, IDbTransaction transaction, IncludeSpec spec, List<Row> frontier, CancellationToken ct)
     {
@@ -187,14 +187,14 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         var sql = new SqliteSearchSql(null);
         var rows = sql.RowsOf("x", spec.Parameter);
         sql.Parameters.AddDynamicParams(new { rids, target = spec.TargetType });
-        return (await connection.QueryAsync<VersionRow>(new CommandDefinition(
+        return await ReadVersionsAsync(connection, new CommandDefinition(
             $"""
             SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq
             WHERE r.deleted = 0 AND r.rid IN (
                 SELECT t.rid FROM idx_reference x JOIN resource t ON t.type = x.target_type AND t.id = x.target_id
                 WHERE {rows} AND x.rid IN @rids AND (@target IS NULL OR x.target_type = @target))
             """,
-            sql.Parameters, transaction, cancellationToken: ct))).Select(r => r.ToRow()).ToList();
+            sql.Parameters, transaction, cancellationToken: ct));
     }
 
     /// <summary>_revinclude: resources of the source type that refer to a resource of the frontier through the parameter.</summary>
@@ -208,7 +208,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
             var sql = new SqliteSearchSql(null);
             var rows = sql.RowsOf("x", spec.Parameter);
             sql.Parameters.AddDynamicParams(new { source = spec.SourceType, ids, type = group.Key, limit = SearchPaging.MaxIncluded });
-            result.AddRange((await connection.QueryAsync<VersionRow>(new CommandDefinition(
+            result.AddRange(await ReadVersionsAsync(connection, new CommandDefinition(
                 $"""
                 SELECT {StoredColumns} FROM resource r JOIN resource_version v ON v.seq = r.seq
                 WHERE r.deleted = 0 AND r.type = @source AND r.rid IN (
@@ -216,7 +216,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
                 ORDER BY r.rid
                 LIMIT @limit
                 """,
-                sql.Parameters, transaction, cancellationToken: ct))).Select(r => r.ToRow()));
+                sql.Parameters, transaction, cancellationToken: ct)));
         }
         return result;
     }

@@ -4,7 +4,6 @@ using FhirMbb.Core.Storage;
 using FhirMbb.Data.Sqlite;
 using FhirMbb.Testing;
 using Hl7.Fhir.Model;
-using Microsoft.Data.Sqlite;
 
 namespace FhirMbb.Data.Tests;
 
@@ -14,14 +13,13 @@ namespace FhirMbb.Data.Tests;
 /// </summary>
 public sealed class EvidenceCacheTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestFolder _folder = new();
     private readonly SqliteResourceStore _store;
     private static readonly FhirSerialization Serialization = FhirSerialization.Shared;
 
     public EvidenceCacheTests()
     {
-        Directory.CreateDirectory(_directory);
-        _store = new SqliteResourceStore($"Data Source={Path.Combine(_directory, "fhir.db")}");
+        _store = new SqliteResourceStore(_folder.ConnectionString());
     }
 
     private async Task<bool> WriteScoreAsync(string id, int version, int value, bool delete = false)
@@ -117,7 +115,6 @@ public sealed class EvidenceCacheTests : IDisposable
     public void Dispose()
     {
         _store.Dispose();
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* cleaned with the temp folder */ }
+        _folder.Dispose();
     }
 }

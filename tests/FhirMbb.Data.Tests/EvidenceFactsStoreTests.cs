@@ -16,11 +16,9 @@ namespace FhirMbb.Data.Tests;
 /// </summary>
 public sealed class EvidenceFactsStoreTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestFolder _folder = new();
 
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "fhir.db")}";
-
-    public EvidenceFactsStoreTests() => Directory.CreateDirectory(_directory);
+    private string ConnectionString => _folder.ConnectionString();
 
     private static ResourceWrite PainScore(string id, int value)
     {
@@ -127,9 +125,5 @@ public sealed class EvidenceFactsStoreTests : IDisposable
         Assert.Equal("b1=1; blocks=b1:1; conditions=c1:M47.816,c2:M47.812; c1=M47.816", await EvidenceAsync(store));
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* cleaned with the temp folder */ }
-    }
+    public void Dispose() => _folder.Dispose();
 }

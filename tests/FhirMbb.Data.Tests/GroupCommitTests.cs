@@ -11,13 +11,12 @@ namespace FhirMbb.Data.Tests;
 /// </summary>
 public sealed class GroupCommitTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestFolder _folder = new();
 
-    private string DbPath => Path.Combine(_directory, "fhir.db");
+    private string DbPath => Path.Combine(_folder.Path, "fhir.db");
 
     private string ConnectionString => $"Data Source={DbPath}";
 
-    public GroupCommitTests() => Directory.CreateDirectory(_directory);
 
     [Fact]
     public async Task Many_concurrent_creates_are_all_acknowledged_and_all_found_after_reopening_the_database()
@@ -112,9 +111,5 @@ public sealed class GroupCommitTests : IDisposable
     private static string Json(string id, int version, string note = "") =>
         $$"""{"resourceType":"Observation","id":"{{id}}","meta":{"versionId":"{{version}}"},"status":"final","note":[{"text":"{{note}}"}]}""";
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* the temp folder is cleaned anyway */ }
-    }
+    public void Dispose() => _folder.Dispose();
 }

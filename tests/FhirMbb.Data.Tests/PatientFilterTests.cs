@@ -1,23 +1,16 @@
 using System.Text;
 using FhirMbb.Core.Storage;
 using FhirMbb.Data.Sqlite;
-using Microsoft.Data.Sqlite;
 
 namespace FhirMbb.Data.Tests;
 
 /// <summary>The compartment filter a patient-scoped token relies on for type and system history.</summary>
 public sealed class PatientFilterTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-store-tests", Guid.NewGuid().ToString("N"));
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "store.db")}";
+    private readonly SqliteTestFolder _folder = new();
+    private string ConnectionString => _folder.ConnectionString();
 
-    public PatientFilterTests() => Directory.CreateDirectory(_directory);
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* best effort */ }
-    }
+    public void Dispose() => _folder.Dispose();
 
     private static ResourceWrite Write(string type, string id, int version, string? patient, bool delete = false) =>
         new(type, id, version, version == 1 ? null : version - 1, DateTimeOffset.UnixEpoch.AddDays(version),

@@ -11,11 +11,9 @@ namespace FhirMbb.Data.Tests;
 /// </summary>
 public sealed class ReaderSessionTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestFolder _folder = new();
 
-    private string ConnectionString => $"Data Source={Path.Combine(_directory, "fhir.db")}";
-
-    public ReaderSessionTests() => Directory.CreateDirectory(_directory);
+    private string ConnectionString => _folder.ConnectionString();
 
     private static ResourceWrite Write(string id, int version, string patient, string note) => new(
         "Observation", id, version, version == 1 ? null : version - 1, DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000 + version),
@@ -137,9 +135,5 @@ public sealed class ReaderSessionTests : IDisposable
         Assert.True(listed.Facts.IsEmpty);
     }
 
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, recursive: true); } catch (IOException) { /* cleaned with the temp folder */ }
-    }
+    public void Dispose() => _folder.Dispose();
 }

@@ -10,7 +10,7 @@ namespace FhirMbb.Data.Tests;
 /// <summary>The index tables against a real SQLite file: written with the resource, replaced, removed, and searched safely.</summary>
 public sealed class SqliteSearchStoreTests : IDisposable
 {
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "fhirmbb-data-tests", Guid.NewGuid().ToString("N"));
+    private readonly SqliteTestFolder _folder = new();
     private readonly SqliteResourceStore _store;
     private readonly SqliteSearchStore _search;
     private readonly SearchParameterRegistry _registry = new();
@@ -18,8 +18,7 @@ public sealed class SqliteSearchStoreTests : IDisposable
 
     public SqliteSearchStoreTests()
     {
-        Directory.CreateDirectory(_directory);
-        _store = new SqliteResourceStore($"Data Source={Path.Combine(_directory, "fhir.db")}");
+        _store = new SqliteResourceStore(_folder.ConnectionString());
         _search = new SqliteSearchStore(_store.ConnectionString);
         _indexer = new SearchIndexer(_registry);
     }
@@ -27,8 +26,7 @@ public sealed class SqliteSearchStoreTests : IDisposable
     public void Dispose()
     {
         _store.Dispose();
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { /* temp folder */ }
+        _folder.Dispose();
     }
 
     private static Patient Patient(string id, string family) => new() { Id = id, Name = [new HumanName { Family = family }] };

@@ -34,11 +34,19 @@ internal static class ParsedResourceCheck
 
     // Answers already given for a primitive that is only a value (no id, no extension): the check then depends on the
     // type and the value alone. Systems, codes, units and displays repeat from resource to resource, and their checks
-    // (System.Uri for a uri, a regex for a code, parsing for a date) were most of this check's cost. Emptied when full:
-    // unique values (ids, instants) would otherwise grow it without end.
+    // (System.Uri for a uri, a regex for a code, parsing for a date) were most of this check's cost. Emptied when full.
     private static readonly ConcurrentDictionary<(Type, string), bool> KnownPrimitives = new();
     private static int _knownCount;
     internal const int MaxKnownPrimitives = 50_000;
+
+    // A value enters KnownPrimitives the second time it is met. The first answer waits in a small table, one per slot,
+    // the slot chosen by type and value, until another value takes its slot. Unique values (ids, most instants) go no
+    // further, so they die young: admitted at once, each stayed until the dictionary was emptied, long enough for the
+    // garbage collector to move it to its oldest generation. Loading 300,000 Observations left 225 MB there against
+    // 115 MB at start.
+    private sealed record Seen(Type Type, string Value, bool Passes);
+    private static readonly Seen?[] SeenOnce = new Seen?[SeenSlots];
+    internal const int SeenSlots = 4096;
 
     public static bool Passes(Base node)
     {
@@ -46,16 +54,29 @@ internal static class ParsedResourceCheck
         {
             var key = (node.GetType(), value);
             if (KnownPrimitives.TryGetValue(key, out var known)) return known;
-            var passes = Check(node);
-            if (Interlocked.Increment(ref _knownCount) > MaxKnownPrimitives)
+            ref var slot = ref SeenOnce[(uint)HashCode.Combine(key.Item1, value) & (SeenSlots - 1)];
+            // A slot is one reference, read and written whole, so it never mixes two answers.
+            var seen = Volatile.Read(ref slot);
+            if (seen is not null && seen.Type == key.Item1 && string.Equals(seen.Value, value, StringComparison.Ordinal))
             {
-                KnownPrimitives.Clear();
-                Interlocked.Exchange(ref _knownCount, 0);
+                Remember(key, seen.Passes);
+                return seen.Passes;
             }
-            KnownPrimitives[key] = passes;
+            var passes = Check(node);
+            Volatile.Write(ref slot, new Seen(key.Item1, value, passes));
             return passes;
         }
         return Check(node);
+    }
+
+    private static void Remember((Type, string) key, bool passes)
+    {
+        if (Interlocked.Increment(ref _knownCount) > MaxKnownPrimitives)
+        {
+            KnownPrimitives.Clear();
+            Interlocked.Exchange(ref _knownCount, 0);
+        }
+        KnownPrimitives[key] = passes;
     }
 
     private static bool Check(Base node)

@@ -102,6 +102,30 @@ public sealed class GroupCommitTests : IDisposable
         });
     }
 
+    [Fact]
+    public async Task A_writer_idle_after_writing_gives_its_memory_back_once_and_then_writes_and_reads_as_before()
+    {
+        using var store = new SqliteResourceStore(ConnectionString) { IdleBeforeShrink = TimeSpan.FromMilliseconds(50) };
+        await Task.Delay(200);
+        Assert.Equal(0, store.Shrinks); // nothing written yet, nothing to give back
+
+        Assert.True(await store.TryWriteAsync(Create("before")));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (store.Shrinks == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(1, store.Shrinks);
+        await Task.Delay(300);
+        Assert.Equal(1, store.Shrinks); // still idle, but nothing written since
+
+        Assert.True(await store.TryWriteAsync(Create("after")));
+        Assert.True(await store.TryWriteAsync(Update("before", version: 2, expected: 1, note: "changed")));
+        Assert.False(await store.TryWriteAsync(Update("before", version: 3, expected: 1, note: "stale")));
+        Assert.Equal(Json("after", 1), Encoding.UTF8.GetString((await store.ReadAsync("Observation", "after"))!.Json.Span));
+        Assert.Equal(Json("before", 2, "changed"), Encoding.UTF8.GetString((await store.ReadAsync("Observation", "before"))!.Json.Span));
+        deadline = DateTime.UtcNow.AddSeconds(10);
+        while (store.Shrinks == 1 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(2, store.Shrinks);
+    }
+
     private static ResourceWrite Create(string id) =>
         new("Observation", id, 1, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes(Json(id, 1)), "p1");
 

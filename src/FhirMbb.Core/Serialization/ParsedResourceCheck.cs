@@ -42,8 +42,8 @@ internal static class ParsedResourceCheck
     // A value enters KnownPrimitives the second time it is met. The first answer waits in a small table, one per slot,
     // the slot chosen by type and value, until another value takes its slot. Unique values (ids, most instants) go no
     // further, so they die young: admitted at once, each stayed until the dictionary was emptied, long enough for the
-    // garbage collector to move it to its oldest generation. Loading 300,000 Observations left 225 MB there against
-    // 115 MB at start.
+    // garbage collector to move it to its oldest generation: 225 MB there at the end of loading 300,000 Observations,
+    // against 115 MB after an ingest of the Synthea bundles.
     private sealed record Seen(Type Type, string Value, bool Passes);
     private static readonly Seen?[] SeenOnce = new Seen?[SeenSlots];
     internal const int SeenSlots = 4096;

@@ -65,8 +65,8 @@ public sealed class IngestScenario : IScenario
             }
             while (Stopwatch.GetElapsedTime(warmupStart) < o.Warmup);
             // Then idle again, as the read and create scenarios wait after theirs: the warm-up leaves the runtime recompiling
-            // the methods it made hot, which took 5-6 s of a core after a 3 s warm-up and, measured at once, was 12-34 us of
-            // the 146-175 us of server CPU per resource (the compiler thread, in the measured rounds) against 139 us after.
+            // the methods it made hot. Posting the bundles with wrk, measured at once after a 3 s warm-up, the compiler thread
+            // took 22-34 us of the 146-175 us of server CPU per resource; after waiting (5-6 s), none of the 139 us.
             var idleAfterWarmup = await server.SettleAsync(run.Client, null, ServerProcess.MaxSettle);
 
             BenchmarkRun.Progress($"{name}: {bundles.Count} bundles x {o.IngestRounds} rounds ({perRound * o.IngestRounds:#,0} resources) at {o.IngestConnections} connections");

@@ -80,6 +80,22 @@ public sealed class SearchDateWindowTests(SearchDateWindowTests.Clinic clinic) :
     }
 
     [Fact]
+    public async Task Rows_of_hours_or_a_day_that_start_before_the_window_are_found()
+    {
+        // Rows that start hours or a day before the searched value and still meet it: the window must reach below its
+        // bound by the longest row it covers, not by a second. ge and gt are met by a row that ends after the value
+        // (or, for ge, lies within it).
+        const string Glucose = "http://loinc.org|2339-0";
+        await clinic.Put(Observation("g-hours", Glucose, new Period { Start = "2026-03-10T11:00:00Z", End = "2026-03-10T13:00:00Z" }));
+        await clinic.Put(Observation("g-second-before", Glucose, new FhirDateTime("2026-03-10T11:59:59Z")));
+        await clinic.Put(Observation("g-second-at", Glucose, new FhirDateTime("2026-03-10T12:00:00Z")));
+        await clinic.Put(Observation("g-day-before", Glucose, new FhirDateTime("2026-03-09")));
+        Assert.Equal("g-hours,g-second-at", await clinic.MatchIds($"/fhir/Observation?code={Glucose}&date=ge2026-03-10T12:00:00Z&date=lt2026-03-11&_count=100"));
+        Assert.Equal("g-hours", await clinic.MatchIds($"/fhir/Observation?code={Glucose}&date=gt2026-03-10T12:30:00Z&date=lt2026-03-11&_count=100"));
+        Assert.Equal("g-day-before", await clinic.MatchIds($"/fhir/Observation?code={Glucose}&date=ge2026-03-09T12:00:00Z&date=lt2026-03-09T23:30:00Z&_count=100"));
+    }
+
+    [Fact]
     public async Task Pages_of_a_date_window_search_cover_every_match_once_in_date_order()
     {
         var seen = new List<string>();

@@ -52,18 +52,18 @@ internal static class ParsedResourceCheck
     {
         if (node is PrimitiveType { ElementId: null, JsonValue: string value } primitive && node is not XHtml && !node.HasOverflow && !primitive.HasExtensions())
         {
-            var key = (node.GetType(), value);
-            if (KnownPrimitives.TryGetValue(key, out var known)) return known;
-            ref var slot = ref SeenOnce[(uint)HashCode.Combine(key.Item1, value) & (SeenSlots - 1)];
+            var type = node.GetType();
+            if (KnownPrimitives.TryGetValue((type, value), out var known)) return known;
+            ref var slot = ref SeenOnce[(uint)HashCode.Combine(type, value) & (SeenSlots - 1)];
             // A slot is one reference, read and written whole, so it never mixes two answers.
             var seen = Volatile.Read(ref slot);
-            if (seen is not null && seen.Type == key.Item1 && string.Equals(seen.Value, value, StringComparison.Ordinal))
+            if (seen is not null && seen.Type == type && string.Equals(seen.Value, value, StringComparison.Ordinal))
             {
-                Remember(key, seen.Passes);
+                Remember((type, value), seen.Passes);
                 return seen.Passes;
             }
             var passes = Check(node);
-            Volatile.Write(ref slot, new Seen(key.Item1, value, passes));
+            Volatile.Write(ref slot, new Seen(type, value, passes));
             return passes;
         }
         return Check(node);

@@ -64,9 +64,8 @@ public sealed class IngestScenario : IScenario
                 warmupSent += next.Count;
             }
             while (Stopwatch.GetElapsedTime(warmupStart) < o.Warmup);
-            // Then idle again, as the read and create scenarios wait after theirs: the warm-up leaves the runtime recompiling
-            // the methods it made hot. Posting the bundles with wrk, measured at once after a 3 s warm-up, the compiler thread
-            // took 22-34 us of the 146-175 us of server CPU per resource; after waiting (5-6 s), none of the 139 us.
+            // Then idle again, as LoadDriver.MeasureAsync waits after every other scenario's warm-up (the runtime recompiles
+            // what the warm-up made hot). Measured at once, that took 22-34 of 146-175 us of server CPU per resource.
             var idleAfterWarmup = await server.SettleAsync(run.Client, null, ServerProcess.MaxSettle);
 
             BenchmarkRun.Progress($"{name}: {bundles.Count} bundles x {o.IngestRounds} rounds ({perRound * o.IngestRounds:#,0} resources) at {o.IngestConnections} connections");

@@ -96,6 +96,60 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
         Assert.Equal($"Patient/{patientId}", reference.Reference);
     }
 
+    /// <summary>
+    /// The transaction rules ask for every link to an entry to be rewritten, not references alone: uri and url elements
+    /// and the narrative's href and src. Only urn fullUrls are followed (see BundleLinks); canonical and uuid elements
+    /// keep their value.
+    /// </summary>
+    [Fact]
+    public async Task Uri_url_and_narrative_links_that_name_an_entry_by_urn_point_at_its_new_id()
+    {
+        var patientUrl = Urn();
+        var absoluteUrl = "http://example.org/fhir/Patient/" + Guid.NewGuid();
+        var unknownUrn = Urn();
+        const string Ext = "http://example.org/fhir/StructureDefinition/link-";
+        var linking = FhirTest.Patient("Linking");
+        linking.Extension.Add(new Extension(Ext + "uri", new FhirUri(patientUrl)));
+        linking.Extension.Add(new Extension(Ext + "url", new FhirUrl(patientUrl)));
+        linking.Extension.Add(new Extension(Ext + "canonical", new Canonical(patientUrl)));
+        linking.Extension.Add(new Extension(Ext + "uuid", new Uuid(patientUrl)));
+        linking.Extension.Add(new Extension(Ext + "absolute", new FhirUri(absoluteUrl)));
+        linking.Extension.Add(new Extension(Ext + "unknown", new FhirUri(unknownUrn)));
+        linking.Link = [new Patient.LinkComponent { Other = new ResourceReference(absoluteUrl), Type = Patient.LinkType.Seealso }];
+        linking.Text = new Narrative
+        {
+            Status = Narrative.NarrativeStatus.Generated,
+            Div = $"""<div xmlns="http://www.w3.org/1999/xhtml"><a href="{patientUrl}">the patient</a> <img src='{patientUrl}' alt="photo"/> <a href="{unknownUrn}">nobody</a></div>""",
+        };
+        var absolute = new Bundle.EntryComponent
+        {
+            FullUrl = absoluteUrl,
+            Resource = FhirTest.Patient("Absolute"),
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+        };
+        var bundle = Transaction(Post(linking, Urn()), Post(FhirTest.Patient("Linked"), patientUrl), absolute);
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        var linked = "Patient/" + answer.Entry[1].Response.Location.Split('/')[1];
+        var absoluteLocal = "Patient/" + answer.Entry[2].Response.Location.Split('/')[1];
+        var stored = await (await _client.GetAsync($"/fhir/{answer.Entry[0].Response.Location}")).ReadAs<Patient>();
+        string Value(string suffix) => ((PrimitiveType)stored.GetExtension(Ext + suffix).Value).ToString()!;
+        Assert.Equal(linked, Value("uri"));
+        Assert.Equal(linked, Value("url"));
+        Assert.Equal(patientUrl, Value("canonical"));
+        Assert.Equal(patientUrl, Value("uuid"));
+        Assert.Equal(absoluteUrl, Value("absolute"));
+        Assert.Equal(unknownUrn, Value("unknown"));
+        Assert.Equal(absoluteLocal, Assert.Single(stored.Link).Other.Reference);
+        Assert.Contains($"href=\"{linked}\"", stored.Text.Div);
+        Assert.Contains($"src='{linked}'", stored.Text.Div);
+        Assert.Contains($"href=\"{unknownUrn}\"", stored.Text.Div);
+        Assert.DoesNotContain(patientUrl, stored.Text.Div);
+    }
+
     [Fact]
     public async Task A_transaction_with_a_bad_entry_in_the_middle_changes_nothing_and_names_the_entry()
     {

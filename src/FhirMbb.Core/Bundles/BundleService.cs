@@ -182,11 +182,12 @@ public sealed class BundleService(
         // A conditional reference equal to a conditional create of this transaction points at that entry's resource.
         var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var ((type, key), step) in creates) resolved[$"{type}?{key}"] = $"{type}/{step.Id}";
+        var links = BundleLinks.Temporary(assigned);
         foreach (var step in steps.Where(s => s.Writes && s.Request.Resource is not null))
         {
             var resource = step.Request.Resource!;
             var conditional = new List<ResourceReference>();
-            RewriteReferences(resource, assigned, conditional);
+            RewriteReferences(resource, assigned, conditional, links);
             if (conditional.Count > 0) await Guard(step.Request, () => ResolveConditionalReferencesAsync(conditional, resolved, requireSearch, ct));
             await Guard(step.Request, () => resources.CheckBeforeWriteAsync(resource, ct).AsTask());
         }
@@ -362,17 +363,20 @@ public sealed class BundleService(
 
     /// <summary>
     /// Points references to other entries (urn:uuid: or their fullUrl) at the ids they were given, and collects the
-    /// conditional ones (Type?criteria) into <paramref name="conditional"/>: one walk over the resource for both.
+    /// conditional ones (Type?criteria) into <paramref name="conditional"/>: one walk over the resource for both. The
+    /// same walk rewrites uri and url elements and narrative links that name an entry by a urn (see <see cref="BundleLinks"/>).
     /// </summary>
-    internal static void RewriteReferences(Base element, IReadOnlyDictionary<string, string> assigned, List<ResourceReference>? conditional = null)
+    /// <param name="links">the urn entries of <paramref name="assigned"/> (<see cref="BundleLinks.Temporary"/>), taken once per transaction.</param>
+    internal static void RewriteReferences(Base element, IReadOnlyDictionary<string, string> assigned, List<ResourceReference>? conditional = null,
+        IReadOnlyDictionary<string, string>? links = null)
     {
         if (assigned.Count == 0 && conditional is null) return;
-        VisitReferences(element, target =>
+        Visit(element, target =>
         {
             var reference = target.Reference!;
             if (assigned.TryGetValue(reference, out var local)) target.Reference = local;
             else if (conditional is not null && reference.Contains('?')) conditional.Add(target);
-        });
+        }, links is { Count: > 0 } ? links : null);
     }
 
     /// <summary>
@@ -400,21 +404,28 @@ public sealed class BundleService(
         }
     }
 
-    private static void VisitReferences(Base element, Action<ResourceReference> visit)
+    /// <param name="links">the temporary fullUrls (urn:) and their ids, for links other than references; null for none.</param>
+    private static void Visit(Base element, Action<ResourceReference> visit, IReadOnlyDictionary<string, string>? links)
     {
         if (element is ResourceReference { Reference: not null } target) visit(target);
-        foreach (var (_, value) in element.EnumerateElements())
+        foreach (var (name, value) in element.EnumerateElements())
         {
             switch (value)
             {
                 case Base child:
-                    if (MayHoldReferences(child)) VisitReferences(child, visit);
+                    Child(name, child);
                     break;
                 case IEnumerable list and not string:
                     foreach (var item in list)
-                        if (item is Base listed && MayHoldReferences(listed)) VisitReferences(listed, visit);
+                        if (item is Base listed) Child(name, listed);
                     break;
             }
+        }
+
+        void Child(string name, Base child)
+        {
+            if (links is not null && child is PrimitiveType) BundleLinks.Rewrite(element, name, child, links);
+            if (MayHoldReferences(child)) Visit(child, visit, links);
         }
     }
 

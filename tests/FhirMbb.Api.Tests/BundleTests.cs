@@ -97,6 +97,36 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
     }
 
     /// <summary>
+    /// A relative reference in an entry under a RESTful fullUrl ([base]/Type/id) names [base]/Type/id, here another
+    /// entry, which gets a new id. In an entry under a urn the same reference names a resource on this server.
+    /// </summary>
+    [Fact]
+    public async Task A_relative_reference_resolves_against_the_base_of_its_entry_s_full_url()
+    {
+        var source = "http://example.org/fhir";
+        var sentId = "p" + Guid.NewGuid().ToString("N")[..12];
+        var fromRest = FhirTest.PainScore();
+        fromRest.Subject = new ResourceReference($"Patient/{sentId}");
+        var fromUrn = FhirTest.PainScore();
+        fromUrn.Subject = new ResourceReference($"Patient/{sentId}");
+        var bundle = Transaction(
+            Post(fromRest, $"{source}/Observation/o1"),
+            Post(FhirTest.Patient("Rest"), $"{source}/Patient/{sentId}"),
+            Post(fromUrn, Urn()));
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        var patientId = answer.Entry[1].Response.Location.Split('/')[1];
+        Assert.NotEqual(sentId, patientId);
+        var rest = await (await _client.GetAsync($"/fhir/{answer.Entry[0].Response.Location}")).ReadAs<Observation>();
+        Assert.Equal($"Patient/{patientId}", rest.Subject.Reference);
+        var urn = await (await _client.GetAsync($"/fhir/{answer.Entry[2].Response.Location}")).ReadAs<Observation>();
+        Assert.Equal($"Patient/{sentId}", urn.Subject.Reference);
+    }
+
+    /// <summary>
     /// The transaction rules ask for every link to an entry to be rewritten, not references alone: uri and url elements
     /// and the narrative's href and src. Only urn fullUrls are followed (see BundleLinks); canonical and uuid elements
     /// keep their value.

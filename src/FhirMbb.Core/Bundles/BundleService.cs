@@ -187,7 +187,7 @@ public sealed class BundleService(
         {
             var resource = step.Request.Resource!;
             var conditional = new List<ResourceReference>();
-            RewriteReferences(resource, assigned, conditional, links);
+            RewriteReferences(resource, assigned, conditional, links, RestBase(step.Request.FullUrl));
             if (conditional.Count > 0) await Guard(step.Request, () => ResolveConditionalReferencesAsync(conditional, resolved, requireSearch, ct));
             await Guard(step.Request, () => resources.CheckBeforeWriteAsync(resource, ct).AsTask());
         }
@@ -367,16 +367,37 @@ public sealed class BundleService(
     /// same walk rewrites uri and url elements and narrative links that name an entry by a urn (see <see cref="BundleLinks"/>).
     /// </summary>
     /// <param name="links">the urn entries of <paramref name="assigned"/> (<see cref="BundleLinks.Temporary"/>), taken once per transaction.</param>
+    /// <param name="restBase">
+    /// the base of the entry's fullUrl when it is a RESTful URL ([base]/Type/id): a relative reference (Type/id) then names
+    /// [base]/Type/id, which may be another entry's fullUrl (R4 bundle.html, resolving references in Bundles). In an entry
+    /// under a urn, a relative reference names a resource on this server and is left as it is.
+    /// </param>
     internal static void RewriteReferences(Base element, IReadOnlyDictionary<string, string> assigned, List<ResourceReference>? conditional = null,
-        IReadOnlyDictionary<string, string>? links = null)
+        IReadOnlyDictionary<string, string>? links = null, string? restBase = null)
     {
         if (assigned.Count == 0 && conditional is null) return;
         Visit(element, target =>
         {
             var reference = target.Reference!;
-            if (assigned.TryGetValue(reference, out var local)) target.Reference = local;
+            if (assigned.TryGetValue(reference, out var local)
+                || (restBase is not null && IsRelative(reference) && assigned.TryGetValue($"{restBase}/{reference}", out local)))
+                target.Reference = local;
             else if (conditional is not null && reference.Contains('?')) conditional.Add(target);
         }, links is { Count: > 0 } ? links : null);
+    }
+
+    // Type/id (optionally /_history/v): no scheme, not a contained (#) or conditional (?) reference.
+    private static bool IsRelative(string reference) =>
+        reference.Length > 0 && reference[0] != '#' && !reference.Contains(':') && !reference.Contains('?');
+
+    /// <summary>[base] of a fullUrl of the form [base]/Type/id with a known resource type; null for a urn or anything else.</summary>
+    internal static string? RestBase(string? fullUrl)
+    {
+        if (fullUrl is null || !Uri.TryCreate(fullUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) return null;
+        var idSlash = fullUrl.LastIndexOf('/');
+        var typeSlash = idSlash > 0 ? fullUrl.LastIndexOf('/', idSlash - 1) : -1;
+        if (typeSlash < 0 || idSlash == fullUrl.Length - 1) return null;
+        return ModelInfo.IsKnownResource(fullUrl[(typeSlash + 1)..idSlash]) ? fullUrl[..typeSlash] : null;
     }
 
     /// <summary>

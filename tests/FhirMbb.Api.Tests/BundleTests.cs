@@ -1,6 +1,7 @@
 using System.Net;
 using FhirMbb.Api.Tests.Infrastructure;
 using FhirMbb.Core.Serialization;
+using FhirMbb.Testing;
 using Hl7.Fhir.Model;
 
 namespace FhirMbb.Api.Tests;
@@ -178,6 +179,108 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
         Assert.Contains($"src='{linked}'", stored.Text.Div);
         Assert.Contains($"href=\"{unknownUrn}\"", stored.Text.Div);
         Assert.DoesNotContain(patientUrl, stored.Text.Div);
+    }
+
+    private static Bundle.EntryComponent Patch(string url, Resource patch, string? ifMatch = null) => new()
+    {
+        Resource = patch,
+        Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.PATCH, Url = url, IfMatch = ifMatch },
+    };
+
+    private static Binary JsonPatchBinary(string json) => new() { ContentType = "application/json-patch+json", Data = System.Text.Encoding.UTF8.GetBytes(json) };
+
+    private static Parameters FhirPathAdd(string path, string name, DataType value) => new()
+    {
+        Parameter =
+        [
+            new Parameters.ParameterComponent
+            {
+                Name = "operation",
+                Part =
+                [
+                    new() { Name = "type", Value = new Code("add") },
+                    new() { Name = "path", Value = new FhirString(path) },
+                    new() { Name = "name", Value = new FhirString(name) },
+                    new() { Name = "value", Value = value },
+                ],
+            },
+        ],
+    };
+
+    /// <summary>
+    /// PATCH entries in a transaction: a JSON Patch in a Binary and a FHIRPath Patch in a Parameters, each applied to the
+    /// current version and stored as the next; a reference to another entry inside the patch is rewritten like any other.
+    /// </summary>
+    [Fact]
+    public async Task A_transaction_patches_with_json_patch_and_fhirpath_patch_beside_a_create()
+    {
+        var first = await _client.CreateAsync(FhirTest.PainScore(score: 7));
+        var second = await _client.CreateAsync(FhirTest.PainScore(score: 5));
+        var newUrl = Urn();
+        var bundle = Transaction(
+            Patch($"Observation/{first.Id}", JsonPatchBinary("""[{"op":"test","path":"/valueInteger","value":7},{"op":"replace","path":"/valueInteger","value":3}]"""), ifMatch: "W/\"1\""),
+            Patch($"Observation/{second.Id}", FhirPathAdd("Observation", "focus", new ResourceReference(newUrl))),
+            Post(FhirTest.PainScore(score: 2), newUrl));
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        Assert.Equal(["200 OK", "200 OK", "201 Created"], answer.Entry.Select(e => e.Response.Status));
+        var created = answer.Entry[2].Response.Location.Split('/')[1];
+        var patched = await (await _client.GetAsync($"/fhir/Observation/{first.Id}")).ReadAs<Observation>();
+        Assert.Equal("2", patched.Meta.VersionId);
+        Assert.Equal(3, ((Integer)patched.Value).Value);
+        var focused = await (await _client.GetAsync($"/fhir/Observation/{second.Id}")).ReadAs<Observation>();
+        Assert.Equal("2", focused.Meta.VersionId);
+        Assert.Equal($"Observation/{created}", Assert.Single(focused.Focus).Reference);
+    }
+
+    /// <summary>A patch whose result breaks a profile is refused like an update that does (422), and the transaction stores nothing.</summary>
+    [Fact]
+    public async Task A_transaction_whose_patch_breaks_a_profile_is_422_and_stores_nothing()
+    {
+        var patient = await _client.CreateAsync(FhirTest.Patient("PatchProfile"));
+        var score = await _client.CreateAsync(MbbBuilders.PainScore(o => { o.Subject = new ResourceReference($"Patient/{patient.Id}"); o.PartOf = []; }));
+        var before = await CountAsync("Patient");
+        var bundle = Transaction(
+            Post(FhirTest.Patient("NotStored"), Urn()),
+            Patch($"Observation/{score.Id}", JsonPatchBinary("""[{"op":"replace","path":"/valueInteger","value":11}]""")));
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        var outcome = await response.AssertOutcome(HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("entry 1", outcome);
+        Assert.Equal(before, await CountAsync("Patient"));
+        var current = await (await _client.GetAsync($"/fhir/Observation/{score.Id}")).ReadAs<Observation>();
+        Assert.Equal("1", current.Meta.VersionId);
+    }
+
+    [Fact]
+    public async Task A_batch_answers_each_patch_on_its_own()
+    {
+        var score = await _client.CreateAsync(FhirTest.PainScore(score: 4));
+        var bundle = new Bundle
+        {
+            Type = Bundle.BundleType.Batch,
+            Entry =
+            [
+                Patch($"Observation/{score.Id}", JsonPatchBinary("""[{"op":"replace","path":"/valueInteger","value":1}]""")),
+                Patch($"Observation/{Guid.NewGuid():N}", JsonPatchBinary("""[{"op":"replace","path":"/valueInteger","value":1}]""")),
+                Patch($"Observation/{score.Id}", JsonPatchBinary("""[{"op":"replace","path":"/valueInteger","value":2}]"""), ifMatch: "W/\"1\""),
+                Patch($"Observation/{score.Id}", new Binary { ContentType = "text/plain", Data = [1] }),
+                Patch($"Observation/{score.Id}", JsonPatchBinary("""[{"op":"replace","path":"/id","value":"other"}]""")),
+            ],
+        };
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await response.ReadAs<Bundle>();
+        Assert.Equal(["200 OK", "404 Not Found", "412 Precondition Failed", "400 Bad Request", "422 Unprocessable Entity"], answer.Entry.Select(e => e.Response.Status));
+        var current = await (await _client.GetAsync($"/fhir/Observation/{score.Id}")).ReadAs<Observation>();
+        Assert.Equal("2", current.Meta.VersionId);
+        Assert.Equal(1, ((Integer)current.Value).Value);
     }
 
     [Fact]

@@ -81,7 +81,11 @@ public sealed record BundleEntryRequest(
                 throw FhirOperationException.BadRequest($"{label}: a {method} needs Type/id in its URL");
             case Bundle.HTTPVerb.PUT when id is not null && resource!.Id != id:
                 throw FhirOperationException.BadRequest($"{label}: the resource id '{resource.Id}' differs from the URL's '{id}'");
-            case Bundle.HTTPVerb.PATCH or Bundle.HTTPVerb.HEAD:
+            case Bundle.HTTPVerb.PATCH when resource is null:
+                throw FhirOperationException.BadRequest($"{label}: a PATCH needs the patch as its resource: a Binary (JSON Patch) or a Parameters (FHIRPath Patch)");
+            case Bundle.HTTPVerb.PATCH when id is null:
+                throw FhirOperationException.BadRequest($"{label}: a PATCH needs Type/id in its URL (a conditional PATCH is not supported in bundles)");
+            case Bundle.HTTPVerb.HEAD:
                 throw new FhirOperationException(405, OperationOutcome.IssueType.NotSupported, $"{label}: {method} is not supported in bundles");
             case Bundle.HTTPVerb.POST when query is not null:
                 throw FhirOperationException.BadRequest($"{label}: a POST URL takes no search parameters; a conditional create puts them in request.ifNoneExist");

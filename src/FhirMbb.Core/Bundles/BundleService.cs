@@ -80,6 +80,8 @@ public sealed class BundleService(
                 return Written(entry.Criteria is { } criteria
                     ? await resources.UpdateAsync(entry.Type, criteria, entry.Resource!, entry.IfMatch, MatchAsync, null, ct)
                     : await resources.UpdateAsync(entry.Type, entry.Id!, entry.Resource!, entry.IfMatch, ct));
+            case Bundle.HTTPVerb.PATCH:
+                return Written(await PatchAsync(entry, ct));
             case Bundle.HTTPVerb.DELETE:
                 if (entry.Criteria is { } deleting)
                     await resources.DeleteAsync(entry.Type, deleting, RequireDeleteLimit(entry), entry.IfMatch, MatchAsync, null, ct);
@@ -88,6 +90,25 @@ public sealed class BundleService(
                 return new BundleEntryResult("204 No Content");
             default:
                 return await ReadAsync(entry, ct);
+        }
+    }
+
+    /// <summary>A batch's PATCH: applied to the current version and stored over it; a lost race applies it again unless ifMatch named the version.</summary>
+    private async Task<WriteOutcome> PatchAsync(BundleEntryRequest entry, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = await resources.ReadAsync(entry.Type, entry.Id!, ct);
+            RequireIfMatch(entry, current, $"{entry.Type}/{entry.Id}");
+            var patched = resources.ApplyPatch(current, entry.Resource!);
+            try
+            {
+                return await resources.UpdateAsync(entry.Type, entry.Id!, patched, current.Version, ct);
+            }
+            catch (FhirOperationException e) when (e.Status == 412 && entry.IfMatch is null && attempt < MaxConflictRetries)
+            {
+                // Changed since it was read: patch what is there now.
+            }
         }
     }
 
@@ -174,9 +195,10 @@ public sealed class BundleService(
         {
             var entry = step.Request;
             if (entry.Method == Bundle.HTTPVerb.POST && step.Writes && step.Id is null) step.Id = FhirId.NewId();
-            if (step.Writes && entry.Resource is not null) entry.Resource.Id = step.Id;
+            // A PATCH entry's resource is the patch, not the resource it changes.
+            if (step.Writes && entry.Resource is not null && entry.Method != Bundle.HTTPVerb.PATCH) entry.Resource.Id = step.Id;
             var id = step.SameAs?.Id ?? step.Existing?.Id ?? step.Id;
-            if (entry.FullUrl is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT && id is not null)
+            if (entry.FullUrl is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.PATCH && id is not null)
                 assigned[entry.FullUrl] = $"{entry.Type}/{id}";
         }
         // A conditional reference equal to a conditional create of this transaction points at that entry's resource.
@@ -189,12 +211,13 @@ public sealed class BundleService(
             var conditional = new List<ResourceReference>();
             RewriteReferences(resource, assigned, conditional, links, RestBase(step.Request.FullUrl));
             if (conditional.Count > 0) await Guard(step.Request, () => ResolveConditionalReferencesAsync(conditional, resolved, requireSearch, ct));
-            await Guard(step.Request, () => resources.CheckBeforeWriteAsync(resource, ct).AsTask());
+            // A patch is checked once applied (PrepareAsync), as the resource it makes.
+            if (step.Request.Method != Bundle.HTTPVerb.PATCH) await Guard(step.Request, () => resources.CheckBeforeWriteAsync(resource, ct).AsTask());
         }
 
-        // The order the specification gives: DELETE, POST, PUT, then GET once everything is written.
+        // The order the specification gives: DELETE, POST, PUT and PATCH, then GET once everything is written.
         var writing = steps.Where(s => s.Request.Method is Bundle.HTTPVerb.DELETE).Concat(steps.Where(s => s.Request.Method is Bundle.HTTPVerb.POST))
-            .Concat(steps.Where(s => s.Request.Method is Bundle.HTTPVerb.PUT)).Where(s => s.Writes).ToList();
+            .Concat(steps.Where(s => s.Request.Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.PATCH)).Where(s => s.Writes).ToList();
         var results = new BundleEntryResult[entries.Count];
         // Plain creates cannot conflict, so they are never prepared a second time: once a create's version is serialized
         // and indexed, its parsed resource is dropped (here and in the bundle). The parsed bundle is several times the
@@ -308,6 +331,16 @@ public sealed class BundleService(
 
         var existing = await store.ReadAsync(entry.Type, step.Id!, ct);
         RequireIfMatch(entry, existing, $"{entry.Type}/{step.Id}");
+        if (entry.Method == Bundle.HTTPVerb.PATCH)
+        {
+            // Applied to the version read here, again on every retry, so a lost race patches what won it.
+            if (existing is null) throw FhirOperationException.NotFound($"{entry.Type}/{step.Id} is not known");
+            if (existing.Deleted) throw FhirOperationException.Gone($"{entry.Type}/{step.Id} was deleted (version {existing.Version})");
+            var patched = resources.ApplyPatch(existing, entry.Resource!);
+            await resources.CheckBeforeWriteAsync(patched, ct);
+            step.Prepared = resources.PrepareVersion(patched, existing.Version + 1, existing.Version, now);
+            return [step.Prepared];
+        }
         if (step.Claim is not null && existing is { Deleted: false })
             throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict,
                 $"The criteria select no resource, but the resource's id names {entry.Type}/{step.Id}, which exists and does not match them");

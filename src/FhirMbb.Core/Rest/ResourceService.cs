@@ -1,3 +1,4 @@
+using FhirMbb.Core.Patch;
 using FhirMbb.Core.Search;
 using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
@@ -292,6 +293,28 @@ public sealed class ResourceService(
     public static StoredResource Stored(ResourceWrite write) =>
         new(write.Type, write.Id, write.Version, write.LastUpdated, write.IsDelete, write.Json ?? ReadOnlyMemory<byte>.Empty, Sequence: 0,
             Facts: write.Facts);
+
+    /// <summary>
+    /// The resource <paramref name="current"/> becomes under a bundle entry's patch: a Binary whose contentType is
+    /// application/json-patch+json holds a JSON Patch, a Parameters resource is a FHIRPath Patch. As for PATCH on the
+    /// resource's URL, a patch may not change its type or id (422). Nothing is checked or stored here.
+    /// </summary>
+    public Resource ApplyPatch(StoredResource current, Resource patch)
+    {
+        var patched = patch switch
+        {
+            Binary { Data: { } data } binary when IsJsonPatch(binary.ContentType) => serialization.ParseJson(JsonPatch.Apply(current.Json.Span, data)),
+            Binary => throw FhirOperationException.BadRequest("A PATCH entry's Binary must have contentType application/json-patch+json and the patch as its data"),
+            Parameters parameters => FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), parameters),
+            _ => throw FhirOperationException.BadRequest($"A PATCH entry takes a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch), not a {patch.TypeName}"),
+        };
+        if (patched.TypeName != current.Type || patched.Id != current.Id)
+            throw FhirOperationException.Unprocessable($"A patch cannot change the resource's type or id ({current.Type}/{current.Id} became {patched.TypeName}/{patched.Id})");
+        return patched;
+    }
+
+    private static bool IsJsonPatch(string? contentType) =>
+        contentType is not null && string.Equals(contentType.Split(';')[0].Trim(), "application/json-patch+json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Runs every registered write check (profile validation among them) on a resource about to be stored.</summary>
     public ValueTask CheckBeforeWriteAsync(Resource resource, CancellationToken ct) => CheckAsync(resource, ct);

@@ -306,7 +306,7 @@ public sealed class ResourceService(
             Binary { Data: { } data } binary when IsJsonPatch(binary.ContentType) => serialization.ParseJson(JsonPatch.Apply(current.Json.Span, data)),
             Binary => throw FhirOperationException.BadRequest("A PATCH entry's Binary must have contentType application/json-patch+json and the patch as its data"),
             Parameters parameters => FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), parameters),
-            _ => throw FhirOperationException.BadRequest($"A PATCH entry takes a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch), not a {patch.TypeName}"),
+            _ => throw FhirOperationException.BadRequest($"A PATCH entry takes a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch) as its resource; this one holds a {patch.TypeName} resource"),
         };
         if (patched.TypeName != current.Type || patched.Id != current.Id)
             throw FhirOperationException.Unprocessable($"A patch cannot change the resource's type or id ({current.Type}/{current.Id} became {patched.TypeName}/{patched.Id})");

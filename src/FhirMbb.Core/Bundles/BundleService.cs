@@ -426,7 +426,8 @@ public sealed class BundleService(
     /// <summary>[base] of a fullUrl of the form [base]/Type/id with a known resource type; null for a urn or anything else.</summary>
     internal static string? RestBase(string? fullUrl)
     {
-        if (fullUrl is null || !Uri.TryCreate(fullUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) return null;
+        // A prefix test, not a Uri: most transactions name every entry by a urn.
+        if (fullUrl is null || !(fullUrl.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || fullUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase))) return null;
         var idSlash = fullUrl.LastIndexOf('/');
         var typeSlash = idSlash > 0 ? fullUrl.LastIndexOf('/', idSlash - 1) : -1;
         if (typeSlash < 0 || idSlash == fullUrl.Length - 1) return null;

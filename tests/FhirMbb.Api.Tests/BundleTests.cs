@@ -189,24 +189,6 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
 
     private static Binary JsonPatchBinary(string json) => new() { ContentType = "application/json-patch+json", Data = System.Text.Encoding.UTF8.GetBytes(json) };
 
-    private static Parameters FhirPathAdd(string path, string name, DataType value) => new()
-    {
-        Parameter =
-        [
-            new Parameters.ParameterComponent
-            {
-                Name = "operation",
-                Part =
-                [
-                    new() { Name = "type", Value = new Code("add") },
-                    new() { Name = "path", Value = new FhirString(path) },
-                    new() { Name = "name", Value = new FhirString(name) },
-                    new() { Name = "value", Value = value },
-                ],
-            },
-        ],
-    };
-
     /// <summary>
     /// PATCH entries in a transaction: a JSON Patch in a Binary and a FHIRPath Patch in a Parameters, each applied to the
     /// current version and stored as the next; a reference to another entry inside the patch is rewritten like any other.
@@ -219,7 +201,7 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
         var newUrl = Urn();
         var bundle = Transaction(
             Patch($"Observation/{first.Id}", JsonPatchBinary("""[{"op":"test","path":"/valueInteger","value":7},{"op":"replace","path":"/valueInteger","value":3}]"""), ifMatch: "W/\"1\""),
-            Patch($"Observation/{second.Id}", FhirPathAdd("Observation", "focus", new ResourceReference(newUrl))),
+            Patch($"Observation/{second.Id}", FhirTest.FhirPathPatch("add", "Observation", new ResourceReference(newUrl), name: "focus")),
             Post(FhirTest.PainScore(score: 2), newUrl));
 
         var response = await _client.PostAsync("/fhir", FhirTest.Json(bundle));

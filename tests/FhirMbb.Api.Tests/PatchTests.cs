@@ -12,23 +12,6 @@ public sealed class PatchTests(FhirApiFactory factory) : IClassFixture<FhirApiFa
 
     private static HttpContent JsonPatch(string json) => new StringContent(json, Encoding.UTF8, "application/json-patch+json");
 
-    private static Parameters FhirPathReplace(string path, DataType value) => new()
-    {
-        Parameter =
-        [
-            new Parameters.ParameterComponent
-            {
-                Name = "operation",
-                Part =
-                [
-                    new() { Name = "type", Value = new Code("replace") },
-                    new() { Name = "path", Value = new FhirString(path) },
-                    new() { Name = "value", Value = value },
-                ],
-            },
-        ],
-    };
-
     [Fact]
     public async Task Json_patch_changes_the_score_and_makes_a_new_version()
     {
@@ -46,7 +29,7 @@ public sealed class PatchTests(FhirApiFactory factory) : IClassFixture<FhirApiFa
     {
         var created = await _client.CreateAsync(FhirTest.PainScore());
 
-        var response = await _client.PatchAsync($"/fhir/Observation/{created.Id}", FhirTest.Json(FhirPathReplace("Observation.status", new Code("amended"))));
+        var response = await _client.PatchAsync($"/fhir/Observation/{created.Id}", FhirTest.Json(FhirTest.FhirPathPatch("replace", "Observation.status", new Code("amended"))));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(ObservationStatus.Amended, (await response.ReadAs<Observation>()).Status);

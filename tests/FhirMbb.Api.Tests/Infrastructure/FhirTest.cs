@@ -35,6 +35,25 @@ public static class FhirTest
         Gender = AdministrativeGender.Female,
     };
 
+    /// <summary>A FHIRPath Patch of one operation: its type ("replace", "add", ...), path, and for an add the element's name.</summary>
+    public static Parameters FhirPathPatch(string type, string path, DataType value, string? name = null) => new()
+    {
+        Parameter =
+        [
+            new Parameters.ParameterComponent
+            {
+                Name = "operation",
+                Part =
+                [
+                    new() { Name = "type", Value = new Code(type) },
+                    new() { Name = "path", Value = new FhirString(path) },
+                    .. name is null ? Array.Empty<Parameters.ParameterComponent>() : [new() { Name = "name", Value = new FhirString(name) }],
+                    new() { Name = "value", Value = value },
+                ],
+            },
+        ],
+    };
+
     public static HttpContent Json(Resource resource) => Json(FhirSerialization.Shared.ToJsonString(resource));
 
     public static HttpContent Json(string json)

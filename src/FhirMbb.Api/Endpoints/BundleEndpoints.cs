@@ -54,7 +54,7 @@ public static class BundleEndpoints
             };
             Require(type, interaction);
             var searches = (method == Bundle.HTTPVerb.POST && !string.IsNullOrWhiteSpace(entry.Request?.IfNoneExist))
-                || (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && path == type && url.Contains('?'));
+                || (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.PATCH or Bundle.HTTPVerb.DELETE && path == type && url.Contains('?'));
             if (searches) Require(type, Interaction.Search);
         }
     }

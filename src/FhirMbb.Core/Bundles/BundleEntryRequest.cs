@@ -83,22 +83,22 @@ public sealed record BundleEntryRequest(
                 throw FhirOperationException.BadRequest($"{label}: the resource id '{resource.Id}' differs from the URL's '{id}'");
             case Bundle.HTTPVerb.PATCH when resource is null:
                 throw FhirOperationException.BadRequest($"{label}: a PATCH needs the patch as its resource: a Binary (JSON Patch) or a Parameters (FHIRPath Patch)");
-            case Bundle.HTTPVerb.PATCH when id is null:
-                throw FhirOperationException.BadRequest($"{label}: a PATCH needs Type/id in its URL (a conditional PATCH is not supported in bundles)");
+            case Bundle.HTTPVerb.PATCH when id is null && query is null:
+                throw FhirOperationException.BadRequest($"{label}: a PATCH needs Type/id or Type?criteria in its URL");
             case Bundle.HTTPVerb.HEAD:
                 throw new FhirOperationException(405, OperationOutcome.IssueType.NotSupported, $"{label}: {method} is not supported in bundles");
             case Bundle.HTTPVerb.POST when query is not null:
                 throw FhirOperationException.BadRequest($"{label}: a POST URL takes no search parameters; a conditional create puts them in request.ifNoneExist");
         }
 
-        // Conditional: a POST with ifNoneExist, a PUT or DELETE of Type?criteria. A DELETE may name how many it may remove with _count.
+        // Conditional: a POST with ifNoneExist, a PUT, PATCH or DELETE of Type?criteria. A DELETE may name how many it may remove with _count.
         Rest.ConditionalCriteria? criteria = null;
         var maxDeletes = 1;
         try
         {
             if (method == Bundle.HTTPVerb.POST && !string.IsNullOrWhiteSpace(request.IfNoneExist))
                 criteria = Rest.ConditionalCriteria.Parse(type, request.IfNoneExist.Trim());
-            else if (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && id is null && query is not null)
+            else if (method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.PATCH or Bundle.HTTPVerb.DELETE && id is null && query is not null)
             {
                 var pairs = Rest.ConditionalCriteria.QueryPairs(query);
                 if (method == Bundle.HTTPVerb.DELETE && pairs.FirstOrDefault(p => p.Key == "_count") is { Key: not null } count)

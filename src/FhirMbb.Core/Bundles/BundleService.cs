@@ -81,7 +81,7 @@ public sealed class BundleService(
                     ? await resources.UpdateAsync(entry.Type, criteria, entry.Resource!, entry.IfMatch, MatchAsync, null, ct)
                     : await resources.UpdateAsync(entry.Type, entry.Id!, entry.Resource!, entry.IfMatch, ct));
             case Bundle.HTTPVerb.PATCH:
-                return Written(await PatchAsync(entry, ct));
+                return Written(await PatchAsync(entry, entry.Criteria is { } patching ? await SingleMatchAsync(patching, ct) : entry.Id!, ct));
             case Bundle.HTTPVerb.DELETE:
                 if (entry.Criteria is { } deleting)
                     await resources.DeleteAsync(entry.Type, deleting, RequireDeleteLimit(entry), entry.IfMatch, MatchAsync, null, ct);
@@ -94,22 +94,34 @@ public sealed class BundleService(
     }
 
     /// <summary>A batch's PATCH: applied to the current version and stored over it; a lost race applies it again unless ifMatch named the version.</summary>
-    private async Task<WriteOutcome> PatchAsync(BundleEntryRequest entry, CancellationToken ct)
+    private async Task<WriteOutcome> PatchAsync(BundleEntryRequest entry, string id, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var current = await resources.ReadAsync(entry.Type, entry.Id!, ct);
-            RequireIfMatch(entry, current, $"{entry.Type}/{entry.Id}");
+            var current = await resources.ReadAsync(entry.Type, id, ct);
+            RequireIfMatch(entry, current, $"{entry.Type}/{id}");
             var patched = resources.ApplyPatch(current, entry.Resource!);
             try
             {
-                return await resources.UpdateAsync(entry.Type, entry.Id!, patched, current.Version, ct);
+                return await resources.UpdateAsync(entry.Type, id, patched, current.Version, ct);
             }
             catch (FhirOperationException e) when (e.Status == 412 && entry.IfMatch is null && attempt < MaxConflictRetries)
             {
                 // Changed since it was read: patch what is there now.
             }
         }
+    }
+
+    /// <summary>The id of the one resource a conditional PATCH's criteria select: none is 404, several 412.</summary>
+    private async Task<string> SingleMatchAsync(ConditionalCriteria criteria, CancellationToken ct)
+    {
+        var matches = await MatchAsync(criteria, 2, ct);
+        return matches.Count switch
+        {
+            0 => throw FhirOperationException.NotFound($"The criteria {criteria} select no resource to patch"),
+            1 => matches[0].Id,
+            _ => throw ResourceService.SeveralMatch(criteria),
+        };
     }
 
     private int RequireDeleteLimit(BundleEntryRequest entry) => entry.MaxDeletes <= maxConditionalDeletes
@@ -277,6 +289,12 @@ public sealed class BundleService(
             if (entry.IfMatch is not null && found.Count > 1)
                 throw FhirOperationException.PreconditionFailed($"ifMatch names one version but the criteria {criteria} select {found.Count} resources");
             step.Deletes.AddRange(found);
+            return;
+        }
+
+        if (entry.Method == Bundle.HTTPVerb.PATCH)
+        {
+            step.Id = await SingleMatchAsync(criteria, ct);
             return;
         }
 

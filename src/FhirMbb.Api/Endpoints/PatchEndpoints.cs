@@ -24,6 +24,7 @@ public static class PatchEndpoints
     public static RouteGroupBuilder MapPatchEndpoints(this RouteGroupBuilder fhir)
     {
         fhir.MapPatch(FhirRoutes.Instance, Patch);
+        fhir.MapPatch(FhirRoutes.Type, ConditionalPatch);
         return fhir;
     }
 
@@ -31,6 +32,22 @@ public static class PatchEndpoints
     {
         foreach (var resource in statement.Rest[0].Resource.Where(r => r.Type is { } type && ResourceTypes.IsWritable(type)))
             resource.Interaction.Add(new CapabilityStatement.ResourceInteractionComponent { Code = CapabilityStatement.TypeRestfulInteraction.Patch });
+    }
+
+    /// <summary>PATCH [type]?criteria: patches the one resource the criteria select (none: 404, several: 412), as PATCH [type]/[id] would.</summary>
+    private static async Task ConditionalPatch(HttpContext context, string type, ResourceService service, FhirRequestReader reader,
+        FhirResponses responses, FhirSerialization serialization)
+    {
+        ResourceEndpoints.RequireConditionalTarget(context, type);
+        var (criteria, search) = ConditionalAccess.Searching(context, ResourceEndpoints.Criteria(context, type));
+        var matches = await search(criteria, 2, context.RequestAborted);
+        var id = matches.Count switch
+        {
+            0 => throw FhirOperationException.NotFound($"The criteria {criteria} select no {type} to patch"),
+            1 => matches[0].Id,
+            _ => throw ResourceService.SeveralMatch(criteria),
+        };
+        await Patch(context, type, id, service, reader, responses, serialization);
     }
 
     private static async Task Patch(HttpContext context, string type, string id, ResourceService service, FhirRequestReader reader,

@@ -98,10 +98,10 @@ public static class ResourceEndpoints
     }
 
     /// <summary>
-    /// PUT and DELETE on [base]/x reach here for any x: a clinical type goes on, a published conformance type is
+    /// PUT, PATCH and DELETE on [base]/x reach here for any x: a clinical type goes on, a published conformance type is
     /// read-only (405, as its own routes say), a FHIR type this server lacks is 404, and anything else (metadata) 405.
     /// </summary>
-    private static void RequireConditionalTarget(HttpContext context, string type)
+    internal static void RequireConditionalTarget(HttpContext context, string type)
     {
         if (ResourceTypes.IsWritable(type)) return;
         if (ConformanceResources.Types.Contains(type))
@@ -111,7 +111,7 @@ public static class ResourceEndpoints
         ResourceService.RequireType(type);
     }
 
-    private static ConditionalCriteria Criteria(HttpContext context, string type, string? except = null) =>
+    internal static ConditionalCriteria Criteria(HttpContext context, string type, string? except = null) =>
         ConditionalCriteria.FromPairs(type, context.Request.Query
             .Where(q => q.Key != except)
             .SelectMany(q => q.Value.Select(v => new KeyValuePair<string, string>(q.Key, v ?? ""))));

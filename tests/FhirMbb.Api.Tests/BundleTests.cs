@@ -242,31 +242,20 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
     [Fact]
     public async Task A_conditional_patch_patches_the_one_match_and_refuses_none_or_several()
     {
-        const string System = "https://hospital.example/mrn";
-        var mrn = Guid.NewGuid().ToString("N");
-        var twin = Guid.NewGuid().ToString("N");
-        Patient WithMrn(string value)
-        {
-            var patient = FhirTest.Patient("ConditionalPatch");
-            patient.Identifier = [new Identifier(System, value)];
-            return patient;
-        }
-        var one = await _client.CreateAsync(WithMrn(mrn));
-        await _client.CreateAsync(WithMrn(twin));
-        await _client.CreateAsync(WithMrn(twin));
+        var (one, mrn, twin) = await _client.CreatePatientsByMrnAsync();
         var activate = FhirTest.FhirPathPatch("add", "Patient", new FhirBoolean(true), name: "active");
 
-        var response = await _client.PostAsync("/fhir", FhirTest.Json(Transaction(Patch($"Patient?identifier={System}|{mrn}", activate))));
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(Transaction(Patch($"Patient?identifier={FhirTest.MrnSystem}|{mrn}", activate))));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = await response.ReadAs<Bundle>();
-        Assert.Equal($"Patient/{one.Id}/_history/2", answer.Entry[0].Response.Location);
-        Assert.True((await (await _client.GetAsync($"/fhir/Patient/{one.Id}")).ReadAs<Patient>()).Active);
+        Assert.Equal($"Patient/{one}/_history/2", answer.Entry[0].Response.Location);
+        Assert.True((await (await _client.GetAsync($"/fhir/Patient/{one}")).ReadAs<Patient>()).Active);
 
         var batch = new Bundle
         {
             Type = Bundle.BundleType.Batch,
-            Entry = [Patch($"Patient?identifier={System}|{Guid.NewGuid():N}", activate), Patch($"Patient?identifier={System}|{twin}", activate)],
+            Entry = [Patch($"Patient?identifier={FhirTest.MrnSystem}|{Guid.NewGuid():N}", activate), Patch($"Patient?identifier={FhirTest.MrnSystem}|{twin}", activate)],
         };
         var answers = await (await _client.PostAsync("/fhir", FhirTest.Json(batch))).ReadAs<Bundle>();
         Assert.Equal(["404 Not Found", "412 Precondition Failed"], answers.Entry.Select(e => e.Response.Status));

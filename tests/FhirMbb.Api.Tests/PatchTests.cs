@@ -70,28 +70,17 @@ public sealed class PatchTests(FhirApiFactory factory) : IClassFixture<FhirApiFa
     [Fact]
     public async Task A_conditional_patch_patches_the_one_match_and_refuses_none_or_several()
     {
-        const string System = "https://hospital.example/mrn";
-        var mrn = Guid.NewGuid().ToString("N");
-        var twin = Guid.NewGuid().ToString("N");
-        Patient WithMrn(string value)
-        {
-            var patient = FhirTest.Patient("ConditionalPatch");
-            patient.Identifier = [new Identifier(System, value)];
-            return patient;
-        }
-        var one = await _client.CreateAsync(WithMrn(mrn));
-        await _client.CreateAsync(WithMrn(twin));
-        await _client.CreateAsync(WithMrn(twin));
+        var (one, mrn, twin) = await _client.CreatePatientsByMrnAsync();
         var activate = JsonPatch("""[{"op":"add","path":"/active","value":true}]""");
 
-        var response = await _client.PatchAsync($"/fhir/Patient?identifier={System}|{mrn}", activate);
+        var response = await _client.PatchAsync($"/fhir/Patient?identifier={FhirTest.MrnSystem}|{mrn}", activate);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("W/\"2\"", response.Headers.ETag?.ToString());
-        Assert.Equal(one.Id, (await response.ReadAs<Patient>()).Id);
-        Assert.True((await (await _client.GetAsync($"/fhir/Patient/{one.Id}")).ReadAs<Patient>()).Active);
-        await (await _client.PatchAsync($"/fhir/Patient?identifier={System}|{Guid.NewGuid():N}", JsonPatch("[]"))).AssertOutcome(HttpStatusCode.NotFound);
-        await (await _client.PatchAsync($"/fhir/Patient?identifier={System}|{twin}", JsonPatch("[]"))).AssertOutcome(HttpStatusCode.PreconditionFailed);
+        Assert.Equal(one, (await response.ReadAs<Patient>()).Id);
+        Assert.True((await (await _client.GetAsync($"/fhir/Patient/{one}")).ReadAs<Patient>()).Active);
+        await (await _client.PatchAsync($"/fhir/Patient?identifier={FhirTest.MrnSystem}|{Guid.NewGuid():N}", JsonPatch("[]"))).AssertOutcome(HttpStatusCode.NotFound);
+        await (await _client.PatchAsync($"/fhir/Patient?identifier={FhirTest.MrnSystem}|{twin}", JsonPatch("[]"))).AssertOutcome(HttpStatusCode.PreconditionFailed);
         await (await _client.PatchAsync("/fhir/Patient?bogus-parameter=1", JsonPatch("[]"))).AssertOutcome(HttpStatusCode.BadRequest);
     }
 }

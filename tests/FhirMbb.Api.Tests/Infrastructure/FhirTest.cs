@@ -80,6 +80,27 @@ public static class FhirTest
         return Assert.IsAssignableFrom<T>(resource);
     }
 
+    public const string MrnSystem = "https://hospital.example/mrn";
+
+    /// <summary>
+    /// Three Patients under fresh MRNs (<see cref="MrnSystem"/>): one alone, two sharing the other, for the conditional
+    /// interactions that must find one match, none or several. Returns the lone Patient's id and both MRNs.
+    /// </summary>
+    public static async Task<(string OneId, string Mrn, string SharedMrn)> CreatePatientsByMrnAsync(this HttpClient client)
+    {
+        var (mrn, shared) = (Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"));
+        async Task<string> CreateAsync(string value)
+        {
+            var patient = Patient("ByMrn");
+            patient.Identifier = [new Identifier(MrnSystem, value)];
+            return (await client.CreateAsync(patient)).Id;
+        }
+        var one = await CreateAsync(mrn);
+        await CreateAsync(shared);
+        await CreateAsync(shared);
+        return (one, mrn, shared);
+    }
+
     public static async Task<JsonElement> ReadJson(this HttpResponseMessage response)
     {
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

@@ -66,6 +66,20 @@ public sealed class ConditionalAccessTests(SmartApiFactory factory) : IClassFixt
     }
 
     [Fact]
+    public async Task A_patient_tokens_conditional_patch_does_not_find_another_patients_resource()
+    {
+        var (admin, theirs, marker) = await TheirScoreAsync();
+        var app = factory.ClientWithScopes("patient/*.cruds", Me);
+        var patch = new StringContent("""[{"op":"replace","path":"/valueInteger","value":0}]""", System.Text.Encoding.UTF8, "application/json-patch+json");
+
+        var response = await app.PatchAsync($"/fhir/Observation?identifier={ScoreSystem}|{marker}", patch);
+
+        await response.AssertOutcome(HttpStatusCode.NotFound);
+        var stillTheirs = await (await admin.GetAsync($"/fhir/Observation/{theirs.Id}")).ReadAs<Observation>();
+        Assert.Equal("1", stillTheirs.Meta.VersionId);
+    }
+
+    [Fact]
     public async Task A_conditional_interaction_needs_search_permission()
     {
         var (_, _, marker) = await TheirScoreAsync();

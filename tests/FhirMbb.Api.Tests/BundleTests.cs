@@ -261,6 +261,33 @@ public sealed class BundleTests(FhirApiFactory factory) : IClassFixture<FhirApiF
         Assert.Equal(["404 Not Found", "412 Precondition Failed"], answers.Entry.Select(e => e.Response.Status));
     }
 
+    /// <summary>A read entry's ifNoneMatch and ifModifiedSince: 304 without the resource when the client's copy is current.</summary>
+    [Fact]
+    public async Task Read_entries_honour_if_none_match_and_if_modified_since()
+    {
+        var patient = await _client.CreateAsync(FhirTest.Patient("NotModified"));
+        var lastUpdated = patient.Meta.LastUpdated!.Value;
+        Bundle.EntryComponent Read(string? ifNoneMatch = null, DateTimeOffset? ifModifiedSince = null) => new()
+        {
+            Request = new Bundle.RequestComponent
+            {
+                Method = Bundle.HTTPVerb.GET, Url = $"Patient/{patient.Id}", IfNoneMatch = ifNoneMatch, IfModifiedSince = ifModifiedSince,
+            },
+        };
+        var bundle = new Bundle
+        {
+            Type = Bundle.BundleType.Batch,
+            Entry = [Read("W/\"1\""), Read("W/\"2\""), Read(ifModifiedSince: lastUpdated), Read(ifModifiedSince: lastUpdated.AddSeconds(-1)), Read()],
+        };
+
+        var answer = await (await _client.PostAsync("/fhir", FhirTest.Json(bundle))).ReadAs<Bundle>();
+
+        Assert.Equal(["304 Not Modified", "200 OK", "304 Not Modified", "200 OK", "200 OK"], answer.Entry.Select(e => e.Response.Status));
+        Assert.Null(answer.Entry[0].Resource);
+        Assert.Null(answer.Entry[2].Resource);
+        Assert.Equal(patient.Id, answer.Entry[1].Resource.Id);
+    }
+
     [Fact]
     public async Task A_batch_answers_each_patch_on_its_own()
     {

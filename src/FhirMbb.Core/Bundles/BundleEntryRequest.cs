@@ -14,7 +14,9 @@ public sealed record BundleEntryRequest(
     Resource? Resource,
     int? IfMatch,
     Rest.ConditionalCriteria? Criteria = null,
-    int MaxDeletes = 1)
+    int MaxDeletes = 1,
+    int? IfNoneMatch = null,
+    DateTimeOffset? IfModifiedSince = null)
 {
     /// <summary>The entry's resource; a transaction drops it once the version it stores is prepared (see BundleService).</summary>
     public Resource? Resource { get; set; } = Resource;
@@ -59,15 +61,19 @@ public sealed record BundleEntryRequest(
         if (id is not null && !Rest.FhirId.IsValid(id))
             throw FhirOperationException.BadRequest($"{label}: '{id}' is not a valid FHIR id");
 
-        int? ifMatch = null;
-        if (!string.IsNullOrWhiteSpace(request.IfMatch))
+        int? Version(string? etag, string name)
         {
-            var raw = request.IfMatch.Trim();
+            if (string.IsNullOrWhiteSpace(etag)) return null;
+            var raw = etag.Trim();
             if (raw.StartsWith("W/", StringComparison.OrdinalIgnoreCase)) raw = raw[2..];
-            ifMatch = int.TryParse(raw.Trim('"'), out var v) && v > 0
+            return int.TryParse(raw.Trim('"'), out var v) && v > 0
                 ? v
-                : throw FhirOperationException.BadRequest($"{label}: ifMatch '{request.IfMatch}' does not name a version");
+                : throw FhirOperationException.BadRequest($"{label}: {name} '{etag}' does not name a version");
         }
+        var ifMatch = Version(request.IfMatch, "ifMatch");
+        // A read's conditions (a 304 when met); the other methods ignore them, as the specification has them for GET only.
+        var ifNoneMatch = method == Bundle.HTTPVerb.GET ? Version(request.IfNoneMatch, "ifNoneMatch") : null;
+        var ifModifiedSince = method == Bundle.HTTPVerb.GET ? request.IfModifiedSince : null;
 
         var resource = entry.Resource;
         switch (method)
@@ -115,7 +121,7 @@ public sealed record BundleEntryRequest(
         {
             throw new FhirOperationException(e.Status, e.IssueType, $"{label}: {e.Message}");
         }
-        return new BundleEntryRequest(index, entry.FullUrl, method, type, id, versionId, query, resource, ifMatch, criteria, maxDeletes);
+        return new BundleEntryRequest(index, entry.FullUrl, method, type, id, versionId, query, resource, ifMatch, criteria, maxDeletes, ifNoneMatch, ifModifiedSince);
     }
 }
 

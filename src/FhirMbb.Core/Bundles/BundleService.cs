@@ -382,6 +382,9 @@ public sealed class BundleService(
         var stored = entry.VersionId is null
             ? await resources.ReadAsync(entry.Type, entry.Id, ct)
             : await resources.ReadVersionAsync(entry.Type, entry.Id, entry.VersionId, ct);
+        // request.ifNoneMatch / ifModifiedSince: the client's copy is current, so the resource is left out.
+        if (stored.Version == entry.IfNoneMatch || (entry.IfModifiedSince is { } since && stored.LastUpdated <= since))
+            return new BundleEntryResult("304 Not Modified");
         return new BundleEntryResult("200 OK", Stored: stored);
     }
 

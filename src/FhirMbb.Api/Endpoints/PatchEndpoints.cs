@@ -16,11 +16,6 @@ namespace FhirMbb.Api.Endpoints;
 /// </summary>
 public static class PatchEndpoints
 {
-    public const string JsonPatchMediaType = "application/json-patch+json";
-
-    // Without If-Match, a patch that loses a race is re-applied to the newer version.
-    private const int MaxAttempts = 10;
-
     public static RouteGroupBuilder MapPatchEndpoints(this RouteGroupBuilder fhir)
     {
         fhir.MapPatch(FhirRoutes.Instance, Patch);
@@ -40,13 +35,7 @@ public static class PatchEndpoints
     {
         ResourceEndpoints.RequireConditionalTarget(context, type);
         var (criteria, search) = ConditionalAccess.Searching(context, ResourceEndpoints.Criteria(context, type));
-        var matches = await search(criteria, 2, context.RequestAborted);
-        var id = matches.Count switch
-        {
-            0 => throw FhirOperationException.NotFound($"The criteria {criteria} select no {type} to patch"),
-            1 => matches[0].Id,
-            _ => throw ResourceService.SeveralMatch(criteria),
-        };
+        var id = await ResourceService.PatchTargetAsync(criteria, search, context.RequestAborted);
         await Patch(context, type, id, service, reader, responses, serialization);
     }
 
@@ -62,35 +51,18 @@ public static class PatchEndpoints
         context.RequireAccess(type, Interaction.Patch);
 
         var isJsonPatch = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
-            && string.Equals(mediaType.MediaType.Value, JsonPatchMediaType, StringComparison.OrdinalIgnoreCase);
+            && string.Equals(mediaType.MediaType.Value, JsonPatch.MediaType, StringComparison.OrdinalIgnoreCase);
         ReadOnlyMemory<byte> jsonPatch = default;
         Resource? fhirPathPatch = null;
         if (isJsonPatch) jsonPatch = await reader.ReadBodyAsync(context.Request, context.RequestAborted);
         else fhirPathPatch = await reader.ReadResourceAsync(context.Request, context.RequestAborted);
 
-        for (var attempt = 1; ; attempt++)
-        {
-            var current = await service.ReadAsync(type, id, context.RequestAborted);
-            if (ifMatch is { } expected && current.Version != expected)
-                throw FhirOperationException.PreconditionFailed($"If-Match W/\"{expected}\" does not match the current version of {type}/{id} (current version is {current.Version})");
-
-            var patched = isJsonPatch
-                ? serialization.ParseJson(JsonPatch.Apply(current.Json.Span, jsonPatch.Span))
-                : FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), fhirPathPatch!);
-            try
-            {
-                var access = ResourceGuard.RequireUpdatable(context, type, patched, serialization);
-                var outcome = await service.UpdateAsync(type, id, patched, current.Version, access, context.RequestAborted);
-                context.Response.Headers.Location = $"{FhirResponses.BaseUrl(context.Request)}/{type}/{id}/_history/{outcome.Stored.Version}";
-                responses.SetVersionHeaders(context.Response, outcome.Stored);
-                if (PreferHeader.Return(context.Request) == PreferReturn.Minimal) context.Response.StatusCode = StatusCodes.Status200OK;
-                else await responses.WriteJsonBytesAsync(context, outcome.Stored.Json);
-                return;
-            }
-            catch (FhirOperationException e) when (e.Status == StatusCodes.Status412PreconditionFailed && ifMatch is null && attempt < MaxAttempts)
-            {
-                // Someone else wrote in between; apply the patch again to what they wrote.
-            }
-        }
+        var outcome = await service.PatchAsync(type, id, ifMatch,
+            current => isJsonPatch ? service.ApplyJsonPatch(current, jsonPatch.Span) : FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), fhirPathPatch!),
+            patched => ResourceGuard.RequireUpdatable(context, type, patched, serialization), context.RequestAborted);
+        context.Response.Headers.Location = $"{FhirResponses.BaseUrl(context.Request)}/{type}/{id}/_history/{outcome.Stored.Version}";
+        responses.SetVersionHeaders(context.Response, outcome.Stored);
+        if (PreferHeader.Return(context.Request) == PreferReturn.Minimal) context.Response.StatusCode = StatusCodes.Status200OK;
+        else await responses.WriteJsonBytesAsync(context, outcome.Stored.Json);
     }
 }

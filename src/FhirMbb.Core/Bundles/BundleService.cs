@@ -81,7 +81,9 @@ public sealed class BundleService(
                     ? await resources.UpdateAsync(entry.Type, criteria, entry.Resource!, entry.IfMatch, MatchAsync, null, ct)
                     : await resources.UpdateAsync(entry.Type, entry.Id!, entry.Resource!, entry.IfMatch, ct));
             case Bundle.HTTPVerb.PATCH:
-                return Written(await PatchAsync(entry, entry.Criteria is { } patching ? await SingleMatchAsync(patching, ct) : entry.Id!, ct));
+                return Written(await resources.PatchAsync(entry.Type,
+                    entry.Criteria is { } patching ? await ResourceService.PatchTargetAsync(patching, MatchAsync, ct) : entry.Id!,
+                    entry.IfMatch, current => resources.ApplyPatch(current, entry.Resource!), guard: null, ct));
             case Bundle.HTTPVerb.DELETE:
                 if (entry.Criteria is { } deleting)
                     await resources.DeleteAsync(entry.Type, deleting, RequireDeleteLimit(entry), entry.IfMatch, MatchAsync, null, ct);
@@ -91,37 +93,6 @@ public sealed class BundleService(
             default:
                 return await ReadAsync(entry, ct);
         }
-    }
-
-    /// <summary>A batch's PATCH: applied to the current version and stored over it; a lost race applies it again unless ifMatch named the version.</summary>
-    private async Task<WriteOutcome> PatchAsync(BundleEntryRequest entry, string id, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var current = await resources.ReadAsync(entry.Type, id, ct);
-            RequireIfMatch(entry, current, $"{entry.Type}/{id}");
-            var patched = resources.ApplyPatch(current, entry.Resource!);
-            try
-            {
-                return await resources.UpdateAsync(entry.Type, id, patched, current.Version, ct);
-            }
-            catch (FhirOperationException e) when (e.Status == 412 && entry.IfMatch is null && attempt < MaxConflictRetries)
-            {
-                // Changed since it was read: patch what is there now.
-            }
-        }
-    }
-
-    /// <summary>The id of the one resource a conditional PATCH's criteria select: none is 404, several 412.</summary>
-    private async Task<string> SingleMatchAsync(ConditionalCriteria criteria, CancellationToken ct)
-    {
-        var matches = await MatchAsync(criteria, 2, ct);
-        return matches.Count switch
-        {
-            0 => throw FhirOperationException.NotFound($"The criteria {criteria} select no resource to patch"),
-            1 => matches[0].Id,
-            _ => throw ResourceService.SeveralMatch(criteria),
-        };
     }
 
     private int RequireDeleteLimit(BundleEntryRequest entry) => entry.MaxDeletes <= maxConditionalDeletes
@@ -294,7 +265,7 @@ public sealed class BundleService(
 
         if (entry.Method == Bundle.HTTPVerb.PATCH)
         {
-            step.Id = await SingleMatchAsync(criteria, ct);
+            step.Id = await ResourceService.PatchTargetAsync(criteria, MatchAsync, ct);
             return;
         }
 

@@ -20,6 +20,8 @@ public sealed record JsonPatchOperation(int Index, JsonPatchOperationType Op, Js
 /// </summary>
 public static class JsonPatch
 {
+    public const string MediaType = "application/json-patch+json";
+
     // Same encoder as the serializer: FHIR JSON is never embedded in HTML here.
     private static readonly JsonWriterOptions WriterOptions = new()
     {

@@ -295,26 +295,62 @@ public sealed class ResourceService(
             Facts: write.Facts);
 
     /// <summary>
-    /// The resource <paramref name="current"/> becomes under a bundle entry's patch: a Binary whose contentType is
-    /// application/json-patch+json holds a JSON Patch, a Parameters resource is a FHIRPath Patch. As for PATCH on the
-    /// resource's URL, a patch may not change its type or id (422). Nothing is checked or stored here.
+    /// PATCH: <paramref name="patch"/> is applied to the current version and the result stored over it, as an update
+    /// checked against that version. A lost race applies the patch again to the winner, unless If-Match named the version
+    /// (412). <paramref name="guard"/> (null: none) sees each patched resource and returns the check an update runs on
+    /// the version it replaces (access checks); it throws to refuse.
     /// </summary>
-    public Resource ApplyPatch(StoredResource current, Resource patch)
+    public async Task<WriteOutcome> PatchAsync(
+        string type, string id, int? ifMatch, Func<StoredResource, Resource> patch, Func<Resource, Action<StoredResource?>?>? guard,
+        CancellationToken ct = default)
     {
-        var patched = patch switch
+        for (var attempt = 1; ; attempt++)
         {
-            Binary { Data: { } data } binary when IsJsonPatch(binary.ContentType) => serialization.ParseJson(JsonPatch.Apply(current.Json.Span, data)),
-            Binary => throw FhirOperationException.BadRequest("A PATCH entry's Binary must have contentType application/json-patch+json and the patch as its data"),
-            Parameters parameters => FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), parameters),
-            _ => throw FhirOperationException.BadRequest($"A PATCH entry takes a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch) as its resource; this one holds a {patch.TypeName} resource"),
-        };
-        if (patched.TypeName != current.Type || patched.Id != current.Id)
-            throw FhirOperationException.Unprocessable($"A patch cannot change the resource's type or id ({current.Type}/{current.Id} became {patched.TypeName}/{patched.Id})");
-        return patched;
+            var current = await ReadAsync(type, id, ct);
+            if (ifMatch is { } expected && current.Version != expected)
+                throw FhirOperationException.PreconditionFailed($"If-Match W/\"{expected}\" does not match the current version of {type}/{id} (current version is {current.Version})");
+            var patched = patch(current);
+            try
+            {
+                return await UpdateAsync(type, id, patched, current.Version, guard?.Invoke(patched), ct);
+            }
+            catch (FhirOperationException e) when (e.Status == 412 && ifMatch is null && attempt < MaxConflictRetries)
+            {
+                // Someone else wrote in between; apply the patch again to what they wrote.
+            }
+        }
     }
 
+    /// <summary>The id of the one resource a conditional PATCH's criteria select: none is 404, several 412.</summary>
+    public static async Task<string> PatchTargetAsync(ConditionalCriteria criteria, CriteriaSearch search, CancellationToken ct = default)
+    {
+        var matches = await search(criteria, 2, ct);
+        return matches.Count switch
+        {
+            0 => throw FhirOperationException.NotFound($"The criteria {criteria} select no {criteria.Type} to patch"),
+            1 => matches[0].Id,
+            _ => throw SeveralMatch(criteria),
+        };
+    }
+
+    /// <summary>
+    /// The resource <paramref name="current"/> becomes under a bundle entry's patch: a Binary whose contentType is
+    /// application/json-patch+json holds a JSON Patch, a Parameters resource is a FHIRPath Patch. Both refuse a change
+    /// of the resource's type or id (422). Nothing is checked or stored here.
+    /// </summary>
+    public Resource ApplyPatch(StoredResource current, Resource patch) => patch switch
+    {
+        Binary { Data: { } data } binary when IsJsonPatch(binary.ContentType) => ApplyJsonPatch(current, data),
+        Binary => throw FhirOperationException.BadRequest($"A PATCH entry's Binary must have contentType {JsonPatch.MediaType} and the patch as its data"),
+        Parameters parameters => FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), parameters),
+        _ => throw FhirOperationException.BadRequest($"A PATCH entry takes a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch) as its resource; this one holds a {patch.TypeName} resource"),
+    };
+
+    /// <summary>A JSON Patch applied to the stored JSON, and the result parsed as any body is.</summary>
+    public Resource ApplyJsonPatch(StoredResource current, ReadOnlySpan<byte> patch) => serialization.ParseJson(JsonPatch.Apply(current.Json.Span, patch));
+
     private static bool IsJsonPatch(string? contentType) =>
-        contentType is not null && string.Equals(contentType.Split(';')[0].Trim(), "application/json-patch+json", StringComparison.OrdinalIgnoreCase);
+        contentType is not null && string.Equals(contentType.Split(';')[0].Trim(), JsonPatch.MediaType, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Runs every registered write check (profile validation among them) on a resource about to be stored.</summary>
     public ValueTask CheckBeforeWriteAsync(Resource resource, CancellationToken ct) => CheckAsync(resource, ct);

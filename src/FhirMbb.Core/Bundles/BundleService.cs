@@ -318,18 +318,19 @@ public sealed class BundleService(
             return writes;
         }
 
-        var existing = await store.ReadAsync(entry.Type, step.Id!, ct);
-        RequireIfMatch(entry, existing, $"{entry.Type}/{step.Id}");
         if (entry.Method == Bundle.HTTPVerb.PATCH)
         {
-            // Applied to the version read here, again on every retry, so a lost race patches what won it.
-            if (existing is null) throw FhirOperationException.NotFound($"{entry.Type}/{step.Id} is not known");
-            if (existing.Deleted) throw FhirOperationException.Gone($"{entry.Type}/{step.Id} was deleted (version {existing.Version})");
-            var patched = resources.ApplyPatch(existing, entry.Resource!);
+            // Applied to the version read here (404 or 410 as a read), again on every retry, so a lost race patches what won it.
+            var current = await resources.ReadAsync(entry.Type, step.Id!, ct);
+            RequireIfMatch(entry, current, $"{entry.Type}/{step.Id}");
+            var patched = resources.ApplyPatch(current, entry.Resource!);
             await resources.CheckBeforeWriteAsync(patched, ct);
-            step.Prepared = resources.PrepareVersion(patched, existing.Version + 1, existing.Version, now);
+            step.Prepared = resources.PrepareVersion(patched, current.Version + 1, current.Version, now);
             return [step.Prepared];
         }
+
+        var existing = await store.ReadAsync(entry.Type, step.Id!, ct);
+        RequireIfMatch(entry, existing, $"{entry.Type}/{step.Id}");
         if (step.Claim is not null && existing is { Deleted: false })
             throw new FhirOperationException(409, OperationOutcome.IssueType.Conflict,
                 $"The criteria select no resource, but the resource's id names {entry.Type}/{step.Id}, which exists and does not match them");

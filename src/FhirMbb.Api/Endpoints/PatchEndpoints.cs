@@ -6,7 +6,6 @@ using FhirMbb.Core.Patch;
 using FhirMbb.Core.Rest;
 using FhirMbb.Core.Serialization;
 using Hl7.Fhir.Model;
-using Microsoft.Net.Http.Headers;
 
 namespace FhirMbb.Api.Endpoints;
 
@@ -50,8 +49,7 @@ public static class PatchEndpoints
         await ResourceGuard.RequireReadableAsync(context, type, id, Interaction.Read, service, serialization);
         context.RequireAccess(type, Interaction.Patch);
 
-        var isJsonPatch = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var mediaType)
-            && string.Equals(mediaType.MediaType.Value, JsonPatch.MediaType, StringComparison.OrdinalIgnoreCase);
+        var isJsonPatch = JsonPatch.IsMediaType(context.Request.ContentType);
         ReadOnlyMemory<byte> jsonPatch = default;
         Resource? fhirPathPatch = null;
         if (isJsonPatch) jsonPatch = await reader.ReadBodyAsync(context.Request, context.RequestAborted);

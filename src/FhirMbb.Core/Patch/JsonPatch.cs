@@ -22,6 +22,11 @@ public static class JsonPatch
 {
     public const string MediaType = "application/json-patch+json";
 
+    /// <summary>Whether a Content-Type (parameters such as charset allowed) names JSON Patch.</summary>
+    public static bool IsMediaType(string? contentType) =>
+        contentType is not null && contentType.AsSpan(0, contentType.IndexOf(';') is >= 0 and var semicolon ? semicolon : contentType.Length)
+            .Trim().Equals(MediaType, StringComparison.OrdinalIgnoreCase);
+
     // Same encoder as the serializer: FHIR JSON is never embedded in HTML here.
     private static readonly JsonWriterOptions WriterOptions = new()
     {

@@ -340,7 +340,7 @@ public sealed class ResourceService(
     /// </summary>
     public Resource ApplyPatch(StoredResource current, Resource patch) => patch switch
     {
-        Binary { Data: { } data } binary when IsJsonPatch(binary.ContentType) => ApplyJsonPatch(current, data),
+        Binary { Data: { } data } binary when JsonPatch.IsMediaType(binary.ContentType) => ApplyJsonPatch(current, data),
         Binary => throw FhirOperationException.BadRequest($"A PATCH entry's Binary must have contentType {JsonPatch.MediaType} and the patch as its data"),
         Parameters parameters => FhirPathPatch.Apply(serialization.ParseStored(current.Json.Span), parameters),
         _ => throw FhirOperationException.BadRequest($"A PATCH entry takes a Binary (JSON Patch) or a Parameters resource (FHIRPath Patch) as its resource; this one holds a {patch.TypeName} resource"),
@@ -348,9 +348,6 @@ public sealed class ResourceService(
 
     /// <summary>A JSON Patch applied to the stored JSON, and the result parsed as any body is.</summary>
     public Resource ApplyJsonPatch(StoredResource current, ReadOnlySpan<byte> patch) => serialization.ParseJson(JsonPatch.Apply(current.Json.Span, patch));
-
-    private static bool IsJsonPatch(string? contentType) =>
-        contentType is not null && string.Equals(contentType.Split(';')[0].Trim(), JsonPatch.MediaType, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Runs every registered write check (profile validation among them) on a resource about to be stored.</summary>
     public ValueTask CheckBeforeWriteAsync(Resource resource, CancellationToken ct) => CheckAsync(resource, ct);

@@ -32,6 +32,18 @@ public sealed class JsonPatchTests
     private static FhirOperationException Fails(string patch, Patient? patient = null) =>
         Assert.Throws<FhirOperationException>(() => Patch(patient ?? BuildPatient(), patch));
 
+    [Theory]
+    [InlineData("application/json-patch+json", true)]
+    [InlineData("Application/JSON-Patch+JSON", true)]
+    [InlineData("application/json-patch+json; charset=utf-8", true)]
+    [InlineData(" application/json-patch+json ;charset=utf-8", true)]
+    [InlineData("application/fhir+json", false)]
+    [InlineData("application/json-patch+jsonx", false)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    public void The_media_type_is_recognised_with_or_without_parameters(string? contentType, bool expected) =>
+        Assert.Equal(expected, JsonPatch.IsMediaType(contentType));
+
     [Fact]
     public void Add_sets_a_new_member()
     {

@@ -36,12 +36,16 @@ internal static partial class BundleLinks
                 url.Value = local;
                 break;
             case XHtml { Value: { } div } narrative when div.Contains("urn:", StringComparison.Ordinal):
-                narrative.Value = Attribute().Replace(div, m => temporary.TryGetValue(m.Groups["value"].Value, out var target)
-                    ? m.Groups["head"].Value + target + m.Groups["quote"].Value
-                    : m.Value);
+                narrative.Value = RewriteNarrative(div, temporary);
                 break;
         }
     }
+
+    // Apart from Rewrite, which meets every element of every entry: the lambda's closure would otherwise be built on each call.
+    private static string RewriteNarrative(string div, IReadOnlyDictionary<string, string> temporary) =>
+        Attribute().Replace(div, m => temporary.TryGetValue(m.Groups["value"].Value, out var target)
+            ? m.Groups["head"].Value + target + m.Groups["quote"].Value
+            : m.Value);
 
     // Most uri elements are code systems and profiles (http URLs): only a urn is looked up.
     private static bool IsUrn([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? value) => value is not null && value.StartsWith("urn:", StringComparison.Ordinal);

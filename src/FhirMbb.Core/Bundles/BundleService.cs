@@ -456,25 +456,31 @@ public sealed class BundleService(
     private static void Visit(Base element, Action<ResourceReference> visit, IReadOnlyDictionary<string, string>? links)
     {
         if (element is ResourceReference { Reference: not null } target) visit(target);
+        // Indexed loops and no local function capturing this call's arguments: Visit meets every element of every entry,
+        // and each call allocated a closure, each list a boxed enumerator.
         foreach (var (name, value) in element.EnumerateElements())
         {
             switch (value)
             {
                 case Base child:
-                    Child(name, child);
+                    VisitChild(element, name, child, visit, links);
+                    break;
+                case IList list:
+                    for (var i = 0; i < list.Count; i++)
+                        if (list[i] is Base listed) VisitChild(element, name, listed, visit, links);
                     break;
                 case IEnumerable list and not string:
                     foreach (var item in list)
-                        if (item is Base listed) Child(name, listed);
+                        if (item is Base listed) VisitChild(element, name, listed, visit, links);
                     break;
             }
         }
+    }
 
-        void Child(string name, Base child)
-        {
-            if (links is not null && child is PrimitiveType) BundleLinks.Rewrite(element, name, child, links);
-            if (MayHoldReferences(child)) Visit(child, visit, links);
-        }
+    private static void VisitChild(Base parent, string name, Base child, Action<ResourceReference> visit, IReadOnlyDictionary<string, string>? links)
+    {
+        if (links is not null && child is PrimitiveType) BundleLinks.Rewrite(parent, name, child, links);
+        if (MayHoldReferences(child)) Visit(child, visit, links);
     }
 
     // Most elements of a resource are primitives, and a primitive holds a reference only inside an extension.

@@ -15,17 +15,18 @@ public sealed class ElementPath
 {
     private static readonly FhirPathCompiler Compiler = new(new SymbolTable().AddStandardFP().AddFhirExtensions());
 
-    private readonly IReadOnlyList<Step[]> _fast;
-    private readonly IReadOnlyList<CompiledExpression> _compiled;
+    // Arrays, so that the indexer's loops over them allocate no enumerator.
+    private readonly Step[][] _fast;
+    private readonly CompiledExpression[] _compiled;
 
-    private ElementPath(IReadOnlyList<Step[]> fast, IReadOnlyList<CompiledExpression> compiled)
+    private ElementPath(IEnumerable<Step[]> fast, IEnumerable<CompiledExpression> compiled)
     {
-        _fast = fast;
-        _compiled = compiled;
+        _fast = fast.ToArray();
+        _compiled = compiled.ToArray();
     }
 
     /// <summary>How many branches walk the POCO directly and how many need FHIRPath (for tests and reports).</summary>
-    public (int Fast, int Compiled) Shape => (_fast.Count, _compiled.Count);
+    public (int Fast, int Compiled) Shape => (_fast.Length, _compiled.Length);
 
     /// <summary>Builds the path for one type; null with a reason when the expression cannot be indexed.</summary>
     public static ElementPath? Create(string resourceType, string expression, out string? unsupportedReason)
@@ -120,7 +121,7 @@ public sealed class ElementPath
     public void SelectInto(Resource resource, List<Base> found)
     {
         foreach (var steps in _fast) Walk(resource, steps, 0, found);
-        if (_compiled.Count == 0) return;
+        if (_compiled.Length == 0) return;
         var node = resource.ToPocoNode(ModelInfo.ModelInspector, null);
         var context = new FhirEvaluationContext();
         foreach (var expression in _compiled)

@@ -20,6 +20,13 @@ public static class TextNormalizer
 
     public static string Normalize(string text)
     {
+        // Most indexed text (codes' displays, names) is ASCII: lower-cased into one new string, or the same one if it already is.
+        if (Ascii.IsValid(text))
+        {
+            var upper = text.AsSpan().IndexOfAnyInRange('A', 'Z');
+            if (upper < 0) return text;
+            return string.Create(text.Length, text, static (span, source) => Ascii.ToLower(source, span, out _));
+        }
         var builder = new StringBuilder(text.Length);
         foreach (var raw in text)
         {

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Reflection;
 using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
@@ -82,32 +83,126 @@ internal static class ParsedResourceCheck
     private static bool Check(Base node)
     {
         if (node.HasOverflow) return false;
-        var mapping = Inspector.FindOrImportClassMapping(node.GetType());
-        if (mapping is null) return false;
-        var context = new PocoValidationContext(node, Inspector, NoPath, null, null, Narrative);
+        var plan = PlanFor(node.GetType());
+        if (plan is null) return false;
+        PocoValidationContext? context = null;
+        ulong present = 0;
+        var elements = 0;
         foreach (var (name, value) in node.EnumerateElements())
         {
-            var property = mapping.FindMappedElementByName(name);
+            elements++;
+            var property = plan.Property(name);
             if (property is null) return false;
+            if (property.RequiredBit != 0 && value is not IList { Count: 0 }) present |= property.RequiredBit;
             // A primitive's own value (and an element's id or an extension's url held as plain .NET values) is checked by
             // the object's validation below, as the deserializer does; the validator's property check refuses them.
-            if (property.IsPrimitive) continue;
-            context.MemberName = property.NativeProperty?.Name;
-            if (Validator.ValidateProperty(name, value, property, context).Count != 0) return false;
+            if (property.Mapping.IsPrimitive) continue;
+            if (!property.Passes(value, node, ref context)) return false;
             switch (value)
             {
                 case Base child:
                     if (!Passes(child)) return false;
                     break;
                 case IList list:
-                    foreach (var item in list)
-                        if (item is not Base element || !Passes(element)) return false;
+                    for (var i = 0; i < list.Count; i++)
+                        if (list[i] is not Base element || !Passes(element)) return false;
                     break;
                 default:
                     return false;
             }
         }
-        context.MemberName = null;
-        return Validator.ValidateObject(node, mapping, context).Count == 0;
+        return plan.Invariants switch
+        {
+            ObjectCheck.AnElement => present == plan.Required && elements > 0,
+            ObjectCheck.PrimitiveValue => present == plan.Required && ((PrimitiveType)node).HasValidValue(),
+            _ => Validator.ValidateObject(node, plan.Mapping, ContextOf(node, ref context)).Count == 0,
+        };
+    }
+
+    // Built only where a validator's method runs; messages are never read, so one per object, as the deserializer has.
+    private static PocoValidationContext ContextOf(Base node, ref PocoValidationContext? context) =>
+        context ??= new PocoValidationContext(node, Inspector, NoPath, null, null, Narrative);
+
+    /// <summary>What the validator's object check (<see cref="FhirAttributeValidator.ValidateObject"/>) comes to for a type.</summary>
+    private enum ObjectCheck
+    {
+        /// <summary>Its mandatory elements are there and it has an element (<c>Base</c>'s own invariant).</summary>
+        AnElement,
+        /// <summary>Its mandatory elements are there and its value is one its type can hold (<c>PrimitiveType</c>'s invariant).</summary>
+        PrimitiveValue,
+        /// <summary>Anything else (a resource's own invariants, attributes on the class): the validator decides.</summary>
+        Validator,
+    }
+
+    // What the validator reads from the model for each type and each of its properties, looked up once. Per object, the
+    // validator's own calls went through LINQ over every property's attributes and built a context and a list of errors;
+    // that was half of this check's cost.
+    private static readonly ConcurrentDictionary<Type, TypePlan?> Plans = new();
+
+    private static TypePlan? PlanFor(Type type) => Plans.GetOrAdd(type, static t => TypePlan.For(t));
+
+    private sealed class TypePlan
+    {
+        public required ClassMapping Mapping { get; init; }
+        public required ObjectCheck Invariants { get; init; }
+        /// <summary>One bit per mandatory element (minimum cardinality above 0).</summary>
+        public required ulong Required { get; init; }
+        public required Dictionary<PropertyMapping, PropertyPlan> ByMapping { get; init; }
+        private readonly ConcurrentDictionary<string, PropertyPlan?> _byName = new(StringComparer.Ordinal);
+
+        public PropertyPlan? Property(string name) =>
+            _byName.TryGetValue(name, out var plan)
+                ? plan
+                : _byName.GetOrAdd(name, n => Mapping.FindMappedElementByName(n) is { } m ? ByMapping.GetValueOrDefault(m) : null);
+
+        public static TypePlan? For(Type type)
+        {
+            var mapping = Inspector.FindOrImportClassMapping(type);
+            if (mapping is null) return null;
+            var byMapping = new Dictionary<PropertyMapping, PropertyPlan>(ReferenceEqualityComparer.Instance);
+            ulong required = 0;
+            var mandatory = 0;
+            foreach (var property in mapping.PropertyMappings)
+            {
+                var cardinality = property.ValidationAttributes.OfType<CardinalityAttribute>().SingleOrDefault();
+                ulong bit = 0;
+                if (cardinality is { Min: > 0 } && mandatory < 64) bit = 1UL << mandatory;
+                if (cardinality is { Min: > 0 }) mandatory++;
+                required |= bit;
+                byMapping[property] = new PropertyPlan(property, cardinality, bit);
+            }
+            var declared = type.GetMethod("ValidateInvariants", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public,
+                [typeof(PocoValidationContext)])?.DeclaringType;
+            var invariants = mapping.ValidationAttributes.Length != 0 || mandatory > 64 ? ObjectCheck.Validator
+                : declared == typeof(Base) ? ObjectCheck.AnElement
+                : declared == typeof(PrimitiveType) ? ObjectCheck.PrimitiveValue
+                : ObjectCheck.Validator;
+            return new TypePlan { Mapping = mapping, Invariants = invariants, Required = required, ByMapping = byMapping };
+        }
+    }
+
+    /// <summary>The validator's property check (<see cref="FhirAttributeValidator.ValidateProperty"/>) for one property.</summary>
+    private sealed class PropertyPlan(PropertyMapping mapping, CardinalityAttribute? cardinality, ulong requiredBit)
+    {
+        public PropertyMapping Mapping { get; } = mapping;
+        public ulong RequiredBit { get; } = requiredBit;
+        private readonly bool _typeChecked = !mapping.ValidationAttributes.Any(a => a is AllowedTypesAttribute);
+        // A mapping without a .NET property is not one the deserializer fills; the strict parse decides.
+        private readonly Type? _declaredType = mapping.NativeProperty?.PropertyType;
+        private readonly ValidatingFhirModelAttribute[] _others = mapping.ValidationAttributes.Where(a => a != cardinality).ToArray();
+
+        public bool Passes(object value, Base owner, ref PocoValidationContext? context)
+        {
+            if (_declaredType is null || _typeChecked && !_declaredType.IsInstanceOfType(value)) return false;
+            if (cardinality is not null && !Counts(value, cardinality)) return false;
+            foreach (var attribute in _others)
+                if (attribute.Validate(value, ContextOf(owner, ref context)).Count != 0) return false;
+            return true;
+        }
+
+        // A present value: a list's length within the bounds (a maximum of -1 is unbounded), a single value for a single element.
+        private static bool Counts(object value, CardinalityAttribute cardinality) => value is IList list
+            ? list.Count >= cardinality.Min && (cardinality.Max < 0 || list.Count <= cardinality.Max)
+            : cardinality.Max != 0;
     }
 }

@@ -324,20 +324,21 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             Release = Command("RELEASE w");
             RollbackTo = Command("ROLLBACK TO w; RELEASE w");
             _db = connection.Handle ?? throw new InvalidOperationException("The writer connection must be open");
+            // OR FAIL on the three: no statement journal, as for the index rows (SqliteIndexWriter).
             _insertVersion = Prepare("""
-                INSERT INTO resource_version (type, id, version, last_updated, deleted, json)
+                INSERT OR FAIL INTO resource_version (type, id, version, last_updated, deleted, json)
                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                 ON CONFLICT (type, id, version) DO NOTHING
                 RETURNING seq
                 """);
             _updateCurrent = Prepare("""
-                UPDATE resource SET version = ?3, seq = ?4, deleted = ?6,
+                UPDATE OR FAIL resource SET version = ?3, seq = ?4, deleted = ?6,
                     patient_id = COALESCE(?5, CASE WHEN ?6 = 1 THEN patient_id END), last_updated = ?8, facts = ?9
                 WHERE type = ?1 AND id = ?2 AND version = ?7
                 RETURNING rid
                 """);
             _insertCurrent = Prepare("""
-                INSERT INTO resource (type, id, version, seq, deleted, patient_id, last_updated, facts)
+                INSERT OR FAIL INTO resource (type, id, version, seq, deleted, patient_id, last_updated, facts)
                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?8, ?9)
                 ON CONFLICT (type, id) DO NOTHING
                 RETURNING rid

@@ -26,9 +26,26 @@ public sealed class FhirIdTests
     [Fact]
     public void Generated_ids_are_valid_and_distinct()
     {
-        var ids = Enumerable.Range(0, 1000).Select(_ => FhirId.NewId()).ToList();
+        // More than one 4 KiB draw of random bytes on this thread.
+        var ids = Enumerable.Range(0, 5000).Select(_ => FhirId.NewId()).ToList();
         Assert.All(ids, id => Assert.True(FhirId.IsValid(id)));
         Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public void Generated_ids_are_version_7_uuids_of_the_current_millisecond()
+    {
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var id = FhirId.NewId();
+        var after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var guid = Guid.Parse(id);
+        Assert.Equal(7, guid.Version);
+        Assert.Equal(0b10, guid.Variant >> 2);
+        var ms = Convert.ToInt64(id.Replace("-", "")[..12], 16);
+        Assert.InRange(ms, before, after);
+        // Ids made later sort after it, as text.
+        Thread.Sleep(2);
+        Assert.True(string.CompareOrdinal(FhirId.NewId(), id) > 0);
     }
 }
 

@@ -157,7 +157,15 @@ public sealed class BundleWriter(FhirSerialization serialization)
             var component = new Bundle.EntryComponent { FullUrl = entry.FullUrl };
             if (!entry.ResourceJson.IsEmpty) component.Resource = serialization.ParseJson(entry.ResourceJson.Span);
             if (entry.SearchMode is not null)
-                component.Search = new Bundle.SearchComponent { Mode = entry.SearchMode == "include" ? Bundle.SearchEntryMode.Include : Bundle.SearchEntryMode.Match };
+                component.Search = new Bundle.SearchComponent
+                {
+                    Mode = entry.SearchMode switch
+                    {
+                        "include" => Bundle.SearchEntryMode.Include,
+                        "outcome" => Bundle.SearchEntryMode.Outcome,
+                        _ => Bundle.SearchEntryMode.Match,
+                    },
+                };
             if (entry.RequestMethod is not null)
                 component.Request = new Bundle.RequestComponent { Method = Enum.Parse<Bundle.HTTPVerb>(entry.RequestMethod, ignoreCase: true), Url = entry.RequestUrl };
             if (entry.ResponseStatus is not null)

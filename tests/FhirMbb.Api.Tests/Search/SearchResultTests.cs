@@ -143,6 +143,27 @@ public sealed class SearchResultTests(SearchDataFixture data) : IClassFixture<Se
         Assert.Contains("gender=male", self);
         Assert.DoesNotContain("unknown-thing", self);
         Assert.DoesNotContain("birthdate", self);
+
+        // What was ignored, and why, comes back in an OperationOutcome entry.
+        var outcome = SearchDataFixture.Entries(bundle, "outcome").Single().GetProperty("resource");
+        Assert.Equal("OperationOutcome", outcome.GetProperty("resourceType").GetString());
+        var issues = outcome.GetProperty("issue").EnumerateArray().Select(i => (Severity: i.GetProperty("severity").GetString(), Text: i.GetProperty("diagnostics").GetString()!)).ToList();
+        Assert.Equal(2, issues.Count);
+        Assert.All(issues, i => Assert.Equal("warning", i.Severity));
+        Assert.Contains(issues, i => i.Text.Contains("unknown-thing"));
+        Assert.Contains(issues, i => i.Text.Contains("birthdate") && i.Text.Contains("notadate"));
+        // A search understood whole has none.
+        Assert.Empty(SearchDataFixture.Entries(await data.Bundle("/fhir/Patient?gender=male"), "outcome"));
+    }
+
+    [Fact]
+    public async Task Lenient_search_in_xml_carries_its_outcome_entry_too()
+    {
+        var response = await data.Client.GetAsync("/fhir/Patient?gender=male&date-of-nothing=1&_format=xml");
+        var bundle = await response.ReadAs<Bundle>();
+        var outcome = Assert.Single(bundle.Entry, e => e.Search?.Mode == Bundle.SearchEntryMode.Outcome);
+        Assert.Contains("date-of-nothing", Assert.IsType<OperationOutcome>(outcome.Resource).Issue.Single().Diagnostics);
+        Assert.Single(bundle.Entry, e => e.Search?.Mode == Bundle.SearchEntryMode.Match);
     }
 
     [Theory]

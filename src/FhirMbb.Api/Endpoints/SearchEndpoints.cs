@@ -86,7 +86,7 @@ public static class SearchEndpoints
             {
                 Severity = Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Warning,
                 Code = Hl7.Fhir.Model.OperationOutcome.IssueType.NotSupported,
-                Diagnostics = $"Ignored (Prefer: handling=strict refuses it instead): {issue}",
+                Diagnostics = $"Left out of the search (under Prefer: handling=strict the request is refused): {issue}",
             });
         return new BundleEntry($"urn:uuid:{Guid.NewGuid()}", serialization.ToJsonBytes(outcome), SearchMode: "outcome");
     }

@@ -236,6 +236,22 @@ public sealed class ConditionalBundleTests(FhirApiFactory factory) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_batch_search_entry_says_in_its_searchset_what_it_left_out()
+    {
+        var mrn = NewMrn();
+        var patient = await _client.CreateAsync(PatientWith(mrn));
+
+        var response = await _client.PostAsync("/fhir", FhirTest.Json(Batch(Entry(Bundle.HTTPVerb.GET, $"Patient?identifier={MrnSystem}|{mrn}&birthdate=notadate"))));
+
+        var searchset = Assert.IsType<Bundle>((await response.ReadAs<Bundle>()).Entry[0].Resource);
+        Assert.Equal(patient.Id, Assert.Single(searchset.Entry, e => e.Search.Mode == Bundle.SearchEntryMode.Match).Resource.Id);
+        var outcome = Assert.Single(searchset.Entry, e => e.Search.Mode == Bundle.SearchEntryMode.Outcome);
+        var issue = Assert.Single(Assert.IsType<OperationOutcome>(outcome.Resource).Issue);
+        Assert.Equal(OperationOutcome.IssueSeverity.Warning, issue.Severity);
+        Assert.Contains("notadate", issue.Diagnostics);
+    }
+
+    [Fact]
     public async Task A_batch_runs_conditional_entries_each_on_its_own()
     {
         var mrn = NewMrn();

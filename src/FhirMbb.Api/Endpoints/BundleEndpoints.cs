@@ -81,7 +81,7 @@ public static class BundleEndpoints
         var prefer = PreferHeader.Return(context.Request);
         var entries = result.Entries.Select(e => new BundleEntry(
             FullUrl: e.Stored is { Deleted: false } s ? $"{baseUrl}/{s.Type}/{s.Id}" : null,
-            ResourceJson: e.Found is { } found ? Searchset(found, baseUrl)
+            ResourceJson: e.Found is { } found ? Searchset(found, baseUrl, serialization)
                 : e.Stored is { Deleted: false } && (prefer == PreferReturn.Representation || e.Location is null) ? e.Stored.Json : default,
             ResponseStatus: e.Status,
             ResponseLocation: e.Location,
@@ -93,13 +93,11 @@ public static class BundleEndpoints
     }
 
     /// <summary>A search entry's answer: a searchset Bundle of its first page, the stored bytes copied in.</summary>
-    private static ReadOnlyMemory<byte> Searchset(FhirMbb.Core.Search.SearchPage page, string baseUrl)
+    private static ReadOnlyMemory<byte> Searchset(FhirMbb.Core.Search.SearchOutcome found, string baseUrl, FhirSerialization serialization)
     {
-        var entries = page.Matches.Select(m => new BundleEntry($"{baseUrl}/{m.Type}/{m.Id}", m.Json, SearchMode: "match"))
-            .Concat(page.Included.Select(m => new BundleEntry($"{baseUrl}/{m.Type}/{m.Id}", m.Json, SearchMode: "include")))
-            .ToList();
+        var entries = SearchsetEntries.Of(baseUrl, found.Page.Matches, found.Page.Included, found.Parsed.Issues, serialization);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(4096);
-        BundleWriter.WriteJson(new BundlePage("searchset", page.Total, [], entries), buffer);
+        BundleWriter.WriteJson(new BundlePage("searchset", found.Page.Total, [], entries), buffer);
         return buffer.WrittenMemory;
     }
 }

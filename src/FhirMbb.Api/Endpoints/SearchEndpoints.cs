@@ -69,26 +69,8 @@ public static class SearchEndpoints
                 decisions[m.Type] = decision = policy.Decide(m.Type, m.Type == type ? Interaction.Search : Interaction.Read);
             return decision.IsAllowed && decision.Permits(m, serialization);
         }
-        var entries = page.Matches.Where(Visible).Select(m => new BundleEntry($"{baseUrl}/{m.Type}/{m.Id}", m.Json, SearchMode: "match"))
-            .Concat(page.Included.Where(Visible).Select(m => new BundleEntry($"{baseUrl}/{m.Type}/{m.Id}", m.Json, SearchMode: "include")))
-            .ToList();
-        // Under handling=lenient (the default) a parameter the server cannot use is left out of the search; the client
-        // is told which and why in an OperationOutcome entry (search.mode "outcome"), as the searchset allows.
-        if (outcome.Parsed.Issues.Count > 0) entries.Add(IgnoredParameters(outcome.Parsed.Issues, serialization));
+        var entries = SearchsetEntries.Of(baseUrl, page.Matches.Where(Visible), page.Included.Where(Visible), outcome.Parsed.Issues, serialization);
         await writer.WriteAsync(context, new BundlePage("searchset", page.Total, links, entries));
-    }
-
-    private static BundleEntry IgnoredParameters(IReadOnlyList<string> issues, FhirSerialization serialization)
-    {
-        var outcome = new Hl7.Fhir.Model.OperationOutcome();
-        foreach (var issue in issues)
-            outcome.Issue.Add(new Hl7.Fhir.Model.OperationOutcome.IssueComponent
-            {
-                Severity = Hl7.Fhir.Model.OperationOutcome.IssueSeverity.Warning,
-                Code = Hl7.Fhir.Model.OperationOutcome.IssueType.NotSupported,
-                Diagnostics = $"Left out of the search (under Prefer: handling=strict the request is refused): {issue}",
-            });
-        return new BundleEntry($"urn:uuid:{Guid.NewGuid()}", serialization.ToJsonBytes(outcome), SearchMode: "outcome");
     }
 
     private static List<KeyValuePair<string, string>> QueryPairs(HttpRequest request) =>

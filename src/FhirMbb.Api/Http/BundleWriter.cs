@@ -23,6 +23,33 @@ public sealed record BundleEntry(
 
 public sealed record BundlePage(string Type, long? Total, IReadOnlyList<BundleLink> Links, IReadOnlyList<BundleEntry> Entries);
 
+/// <summary>The entries of a searchset: its matches and included resources, then what the search left out and why.</summary>
+public static class SearchsetEntries
+{
+    /// <param name="ignored">
+    /// Parameters left out of the search under handling=lenient (the default); the client is told which and why in an
+    /// OperationOutcome entry (search.mode "outcome"), as the searchset allows.
+    /// </param>
+    public static List<BundleEntry> Of(string baseUrl, IEnumerable<FhirMbb.Core.Storage.StoredResource> matches,
+        IEnumerable<FhirMbb.Core.Storage.StoredResource> included, IReadOnlyList<string> ignored, FhirSerialization serialization)
+    {
+        var entries = matches.Select(m => new BundleEntry($"{baseUrl}/{m.Type}/{m.Id}", m.Json, SearchMode: "match"))
+            .Concat(included.Select(m => new BundleEntry($"{baseUrl}/{m.Type}/{m.Id}", m.Json, SearchMode: "include")))
+            .ToList();
+        if (ignored.Count == 0) return entries;
+        var outcome = new OperationOutcome();
+        foreach (var issue in ignored)
+            outcome.Issue.Add(new OperationOutcome.IssueComponent
+            {
+                Severity = OperationOutcome.IssueSeverity.Warning,
+                Code = OperationOutcome.IssueType.NotSupported,
+                Diagnostics = $"Left out of the search (under Prefer: handling=strict the request is refused): {issue}",
+            });
+        entries.Add(new BundleEntry($"urn:uuid:{Guid.NewGuid()}", serialization.ToJsonBytes(outcome), SearchMode: "outcome"));
+        return entries;
+    }
+}
+
 /// <summary>
 /// Writes Bundles without rebuilding the resources in them: in JSON, each entry's stored bytes are
 /// copied into the Bundle as they are. XML goes through the object model.

@@ -131,6 +131,6 @@ public sealed record BundleEntryResult(
     string? Location = null,
     Storage.StoredResource? Stored = null,
     OperationOutcome? Outcome = null,
-    Search.SearchPage? Found = null);
+    Search.SearchOutcome? Found = null);
 
 public sealed record BundleResult(Bundle.BundleType Type, IReadOnlyList<BundleEntryResult> Entries);

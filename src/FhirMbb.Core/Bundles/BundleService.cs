@@ -349,7 +349,7 @@ public sealed class BundleService(
         if (entry.Id is null)
         {
             var outcome = await Search.SearchAsync(entry.Type, ConditionalCriteria.QueryPairs(entry.Query ?? ""), strict: false, new SearchLimits(), null, null, ct);
-            return new BundleEntryResult("200 OK", Found: outcome.Page);
+            return new BundleEntryResult("200 OK", Found: outcome);
         }
         var stored = entry.VersionId is null
             ? await resources.ReadAsync(entry.Type, entry.Id, ct)

@@ -66,11 +66,11 @@ internal static class ParsedResourceCheck
                 Remember(plan, value, seen.Passes);
                 return seen.Passes;
             }
-            var passes = Check(node);
+            var passes = Check(node, plan);
             Volatile.Write(ref slot, new Seen(plan, value, passes));
             return passes;
         }
-        return Check(node);
+        return !node.HasOverflow && PlanFor(node.GetType()) is { } its && Check(node, its);
     }
 
     private static void Remember(TypePlan plan, string value, bool passes)
@@ -83,11 +83,9 @@ internal static class ParsedResourceCheck
         plan.Known[value] = passes;
     }
 
-    private static bool Check(Base node)
+    /// <summary>The validator's checks on one object (no overflow: the caller has looked) and, through Passes, on its children.</summary>
+    private static bool Check(Base node, TypePlan plan)
     {
-        if (node.HasOverflow) return false;
-        var plan = PlanFor(node.GetType());
-        if (plan is null) return false;
         PocoValidationContext? context = null;
         ulong present = 0;
         var elements = 0;

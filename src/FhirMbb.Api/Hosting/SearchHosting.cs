@@ -42,7 +42,9 @@ public static class SearchHosting
     public static void UseFhirSearch(this WebApplication app)
     {
         var registry = app.Services.GetRequiredService<SearchParameterRegistry>();
-        _ = app.Services.GetRequiredService<SearchIndexer>();
+        var indexer = app.Services.GetRequiredService<SearchIndexer>();
+        // A database written before idx_patient_token gets its rows now, before the first request.
+        if (app.Services.GetRequiredService<IResourceStore>() is SqliteResourceStore sqlite) sqlite.FilePatientTokens(indexer.PatientTokenRules);
         app.Services.GetRequiredService<CapabilityStatementBuilder>().Contribute(statement => SearchCapabilities.Describe(statement, registry));
     }
 

@@ -16,6 +16,33 @@ public sealed record NumberIndex(int ParamId, decimal Value);
 
 public sealed record UriIndex(int ParamId, string Value);
 
+/// <summary>
+/// One of the resource's <c>code</c> tokens filed under a patient its <c>patient</c> parameter points to (see
+/// <see cref="PatientTokenRule"/>). A missing system or code is the empty string, which no real one is.
+/// </summary>
+public sealed record PatientTokenIndex(string PatientId, int ParamId, string System, string Code);
+
+/// <summary>
+/// Which rows of a type are paired into <see cref="PatientTokenIndex"/> rows: every reference row under one of
+/// <paramref name="PatientParamIds"/> (the stored rows of the type's <c>patient</c> parameter) that points to a Patient,
+/// with every token row of <paramref name="CodeParamId"/> (its <c>code</c> parameter). So "patient=X and code=Y", a
+/// patient's scores or diagnoses of one code, is one range of one index instead of a probe per resource of the patient.
+/// </summary>
+public sealed record PatientTokenRule(string Type, IReadOnlyList<int> PatientParamIds, int CodeParamId)
+{
+    /// <summary>The rows the rule gives a resource of its type, from the resource's other rows.</summary>
+    public void Apply(SearchIndexSet set)
+    {
+        foreach (var reference in set.References)
+        {
+            if (reference.TargetType != "Patient" || reference.TargetId is not { } patient || !PatientParamIds.Contains(reference.ParamId)) continue;
+            foreach (var token in set.Tokens)
+                if (token.ParamId == CodeParamId && (token.System is not null || token.Code is not null))
+                    set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, token.System ?? "", token.Code ?? ""));
+        }
+    }
+}
+
 public sealed class SearchIndexSet
 {
     public List<TokenIndex> Tokens { get; } = [];
@@ -25,6 +52,7 @@ public sealed class SearchIndexSet
     public List<QuantityIndex> Quantities { get; } = [];
     public List<NumberIndex> Numbers { get; } = [];
     public List<UriIndex> Uris { get; } = [];
+    public List<PatientTokenIndex> PatientTokens { get; } = [];
 
-    public int Count => Tokens.Count + Strings.Count + Dates.Count + References.Count + Quantities.Count + Numbers.Count + Uris.Count;
+    public int Count => Tokens.Count + Strings.Count + Dates.Count + References.Count + Quantities.Count + Numbers.Count + Uris.Count + PatientTokens.Count;
 }

@@ -14,6 +14,7 @@ public sealed class SearchIndexer
 {
     private readonly Dictionary<string, (SearchParameterDefinition Parameter, ElementPath Path)[]> _byType = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (SearchParameterDefinition Parameter, ElementPath Path)[]> _storedByType = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PatientTokenRule> _patientTokens = new(StringComparer.Ordinal);
 
     public SearchIndexer(SearchParameterRegistry registry)
     {
@@ -34,8 +35,15 @@ public sealed class SearchIndexer
             }
             _byType[type] = paths.ToArray();
             _storedByType[type] = paths.Where(p => !p.Item1.IsDerived).ToArray();
+            // A type with both an indexed reference parameter "patient" and a stored token parameter "code".
+            var patient = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "patient" && p.Type == SearchParamType.Reference);
+            var code = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "code" && p.Type == SearchParamType.Token && !p.IsDerived);
+            if (patient is not null && code is not null) _patientTokens[type] = new PatientTokenRule(type, patient.Stored.ParamIds, code.Id);
         }
     }
+
+    /// <summary>The types whose resources get <see cref="SearchIndexSet.PatientTokens"/>, and how.</summary>
+    public IReadOnlyCollection<PatientTokenRule> PatientTokenRules => _patientTokens.Values;
 
     /// <summary>The path of every indexable parameter of a type, derived ones included.</summary>
     public IReadOnlyList<(SearchParameterDefinition Parameter, ElementPath Path)> PathsFor(string type) =>
@@ -53,6 +61,7 @@ public sealed class SearchIndexer
             path.SelectInto(resource, found);
             foreach (var element in found) Add(set, parameter, element);
         }
+        if (_patientTokens.TryGetValue(resource.TypeName, out var rule)) rule.Apply(set);
         return set;
     }
 

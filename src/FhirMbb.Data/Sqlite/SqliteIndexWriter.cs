@@ -24,12 +24,19 @@ internal sealed class SqliteIndexWriter : IDisposable
     private readonly sqlite3_stmt _number;
     private readonly sqlite3_stmt _uri;
     private readonly sqlite3_stmt _dateMulti;
+    private readonly sqlite3_stmt _patientToken;
 
     public SqliteIndexWriter(SqliteConnection connection)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The writer connection must be open");
-        // A range delete on each table's clustered key removes a resource's rows.
-        _deletes = Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1")).ToArray();
+        // idx_patient_token is keyed by patient, not rid: a resource's rows there are found from its reference and token
+        // rows (every pair of them, more than were filed, each one primary-key lookup), so they go before those rows do.
+        // Then a range delete on each other table's clustered key removes the resource's rows.
+        var deletePatientTokens = Prepare(
+            "DELETE FROM idx_patient_token WHERE (pid, param_id, code, system, rid) IN (" +
+            "SELECT r.target_id, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), r.rid FROM idx_reference r JOIN idx_token t ON t.rid = r.rid " +
+            "WHERE r.rid = ?1 AND r.target_type = 'Patient' AND r.target_id IS NOT NULL)");
+        _deletes = [deletePatientTokens, .. Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1"))];
         // OR FAIL rather than the default ABORT: a failing one-row insert has changed nothing (SQLite checks constraints
         // before it writes), and the writer rolls the whole write back anyway, so SQLite need not copy every page the
         // statement touches into a statement journal first (4% of the writer thread's CPU in a Synthea ingest, perf).
@@ -41,6 +48,8 @@ internal sealed class SqliteIndexWriter : IDisposable
         _number = Prepare("INSERT OR FAIL INTO idx_number (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _uri = Prepare("INSERT OR FAIL INTO idx_uri (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _dateMulti = Prepare("INSERT OR IGNORE INTO idx_date_multi (param_id, rid) VALUES (?1, ?2)");
+        // IGNORE: a resource may name its patient twice, or carry one coding twice; the row is the same.
+        _patientToken = Prepare("INSERT OR IGNORE INTO idx_patient_token (pid, param_id, code, system, rid) VALUES (?1, ?2, ?3, ?4, ?5)");
     }
 
     /// <param name="isNew">A resource written for the first time has no rows to delete.</param>
@@ -115,6 +124,15 @@ internal sealed class SqliteIndexWriter : IDisposable
             Text(_uri, 4, u.Value);
             Step(_uri);
         }
+        foreach (var p in index.PatientTokens)
+        {
+            Text(_patientToken, 1, p.PatientId);
+            raw.sqlite3_bind_int64(_patientToken, 2, p.ParamId);
+            Text(_patientToken, 3, p.Code);
+            Text(_patientToken, 4, p.System);
+            raw.sqlite3_bind_int64(_patientToken, 5, rid);
+            Step(_patientToken);
+        }
     }
 
     /// <summary>
@@ -179,7 +197,7 @@ internal sealed class SqliteIndexWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti]))
+        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti, _patientToken]))
             statement.Dispose();
     }
 }

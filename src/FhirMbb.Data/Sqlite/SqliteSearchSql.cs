@@ -81,6 +81,23 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     };
 
     /// <summary>
+    /// The rids of a patient's resources with one of the code condition's tokens, from idx_patient_token (schema 0008),
+    /// where a missing system or code is ''.
+    /// </summary>
+    public string PatientTokenRows(string patientId, ParameterCondition code)
+    {
+        var values = code.AnyOf.Cast<TokenValue>().Select(t => t switch
+        {
+            { SystemGiven: false } => $"code = {Bind(t.Code)}",
+            { System: null } => $"code = {Bind(t.Code)} AND system = ''",
+            { Code: null } => $"system = {Bind(t.System)}",
+            _ => $"code = {Bind(t.Code)} AND system = {Bind(t.System)}",
+        });
+        return $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND (" +
+               string.Join(" OR ", values.Select(v => "(" + v + ")")) + ")";
+    }
+
+    /// <summary>
     /// How good a place a condition is for SQLite to start from, lower is better; null when it is not one
     /// (dates are judged together, see <see cref="DateWindow"/>). Without statistics per value this is a
     /// rule of thumb: ids, then references (a patient's resources), chains and _has, then tokens, strings, uris.

@@ -62,8 +62,8 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
         var sql = new SqliteSearchSql(query.BaseUrl);
         var where = new List<string>();
-        var driver = Driver(sql, query);
-        var others = query.Conditions.Where(c => !ReferenceEquals(c, driver.Condition) || driver.Rows is null).ToList();
+        var driver = await PatientTokenDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query);
+        var others = query.Conditions.Where(c => !driver.Consumed.Any(d => ReferenceEquals(c, d))).ToList();
         // A sorted search (or a count) meets every candidate. It takes them from the index rows (d) and probes
         // the conditions that need only a rid there, before it reads a candidate's resource row: a candidate that
         // fails costs no read of the resource table. (Written in the WHERE of the join, SQLite 3.53 turns the
@@ -143,7 +143,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
     /// condition (if a single one) is returned so that it is not probed a second time; an id or _has condition
     /// drives with no rows, as a condition on the resource's id.
     /// </summary>
-    private static (string? Rows, SearchCondition? Condition) Driver(SqliteSearchSql sql, SearchQuery query)
+    private static Start Driver(SqliteSearchSql sql, SearchQuery query)
     {
         var best = query.Conditions
             .Select(c => (Condition: c, Rank: SqliteSearchSql.DriverRank(c)))
@@ -160,12 +160,49 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
         var narrow = dates.FirstOrDefault(d => d.Window.Lo != long.MinValue && d.Window.Hi != long.MaxValue && d.Window.Hi - d.Window.Lo <= SqliteSearchSql.NarrowDateWindow);
         if (narrow.Parameter is not null && (best.Condition is null || best.Rank > 2))
-            return (sql.DateDriver(narrow.Parameter, narrow.Conditions, narrow.Window), null);
+            return new(sql.DateDriver(narrow.Parameter, narrow.Conditions, narrow.Window), null);
         if (best.Condition is not null)
-            return (sql.DriverRows(best.Condition), best.Condition);
+            return new(sql.DriverRows(best.Condition), best.Condition);
         if (dates.Count > 0)
-            return (sql.DateDriver(dates[0].Parameter, dates[0].Conditions, dates[0].Window), null);
-        return (null, null);
+            return new(sql.DateDriver(dates[0].Parameter, dates[0].Conditions, dates[0].Window), null);
+        return new(null, null);
+    }
+
+    /// <summary>
+    /// Where the search starts: <see cref="Rows"/> (null: from the resource table) and the condition that drives, if a
+    /// single one (without rows it is written as a condition on the resource row). <see cref="Consumed"/>: the conditions
+    /// the rows decide, which are not probed again.
+    /// </summary>
+    private sealed record Start(string? Rows, SearchCondition? Condition, SearchCondition[] Consumed)
+    {
+        public Start(string? rows, SearchCondition? condition) : this(rows, condition, rows is not null && condition is not null ? [condition] : []) { }
+    }
+
+    // Set once idx_patient_token holds every stored resource's rows (schema 0008); it never goes back.
+    private volatile bool _patientTokensReady;
+
+    /// <summary>
+    /// patient=X with code=..: the rows of idx_patient_token that decide both at once, once that table is ready. Only a
+    /// single patient given as an id or Patient/id (no URL, no identifier) and code values that are plain tokens: the
+    /// conditions whose matches are exactly what the indexer files there (PatientTokenRule). Otherwise null.
+    /// </summary>
+    private async Task<Start?> PatientTokenDriverAsync(SqliteConnection connection, IDbTransaction transaction, SqliteSearchSql sql, SearchQuery query, CancellationToken cancellationToken)
+    {
+        var patient = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
+            c.Parameter is { Code: "patient", Type: Hl7.Fhir.Model.SearchParamType.Reference } &&
+            c.AnyOf is [ReferenceValue { Url: null, Id: not null } v] && (v.Type == "Patient" || (v.Type is null && c.Parameter.Stored.TargetType == "Patient")));
+        var code = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
+            c.Parameter is { Code: "code", Type: Hl7.Fhir.Model.SearchParamType.Token, IsDerived: false } &&
+            c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue t && (t.Code is not null || t.System is not null)));
+        if (patient is null || code is null) return null;
+        if (!_patientTokensReady)
+        {
+            _patientTokensReady = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT ready FROM search_structure WHERE name = 'idx_patient_token'", transaction: transaction, cancellationToken: cancellationToken)) == 1;
+            if (!_patientTokensReady) return null;
+        }
+        var patientId = ((ReferenceValue)patient.AnyOf[0]).Id!;
+        return new Start(sql.PatientTokenRows(patientId, code), null, [patient, code]);
     }
 
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>

@@ -1,0 +1,163 @@
+using Dapper;
+using FhirMbb.Core.Search;
+using FhirMbb.Core.Storage;
+using FhirMbb.Data.Sqlite;
+using FhirMbb.Testing;
+using Hl7.Fhir.Model;
+using Microsoft.Data.Sqlite;
+
+namespace FhirMbb.Data.Tests;
+
+/// <summary>
+/// idx_patient_token (schema 0008): a patient's code tokens, read for patient=X&amp;code=Y. The search through it must
+/// find exactly what the search without it finds, and its rows must follow each resource's current version.
+/// </summary>
+public sealed class PatientTokenTests : IDisposable
+{
+    private readonly SqliteTestFolder _folder = new();
+    private readonly SqliteResourceStore _store;
+    private readonly SearchParameterRegistry _registry = new();
+    private readonly SearchIndexer _indexer;
+
+    public PatientTokenTests()
+    {
+        _store = new SqliteResourceStore(_folder.ConnectionString());
+        _indexer = new SearchIndexer(_registry);
+    }
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _folder.Dispose();
+    }
+
+    private Task<bool> Write(Resource resource, int version = 1, int? expected = null) =>
+        _store.TryWriteAsync(new ResourceWrite(resource.TypeName, resource.Id!, version, expected, DateTimeOffset.UtcNow,
+            "{}"u8.ToArray(), null, _indexer.Index(resource)));
+
+    private static Observation Observation(string id, string? patient, params Coding[] codes) => new()
+    {
+        Id = id,
+        Status = ObservationStatus.Final,
+        Code = new CodeableConcept { Coding = codes.ToList() },
+        Subject = patient is null ? null : new ResourceReference(patient),
+    };
+
+    private T Sql<T>(string sql)
+    {
+        using var connection = new SqliteConnection(_store.ConnectionString);
+        connection.Open();
+        return connection.ExecuteScalar<T>(sql)!;
+    }
+
+    private void Execute(string sql)
+    {
+        using var connection = new SqliteConnection(_store.ConnectionString);
+        connection.Open();
+        connection.Execute(sql);
+    }
+
+    private SearchQuery Query(string type, string query)
+    {
+        var pairs = query.Split('&').Select(p => p.Split('=', 2)).Select(p => new KeyValuePair<string, string>(p[0], Uri.UnescapeDataString(p[1]))).ToList();
+        var parsed = new SearchQueryParser(_registry).Parse(type, pairs, new SearchLimits());
+        Assert.Empty(parsed.Issues);
+        return parsed.Query with { Count = 1000 };
+    }
+
+    /// <summary>The ids found, through a search store that has not yet seen whether the table is ready.</summary>
+    private async Task<List<string>> Ids(string type, string query) =>
+        (await new SqliteSearchStore(_store.ConnectionString).SearchAsync(Query(type, query))).Matches.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
+
+    private const string Loinc = "http://loinc.org";
+
+    [Fact]
+    public async Task Rows_follow_the_current_version_and_a_delete_removes_them()
+    {
+        Assert.True(await Write(Observation("o1", "Patient/a", new Coding(Loinc, "1"), new Coding(null, "local"))));
+        Assert.Equal(2, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
+        Assert.Equal(["o1"], await Ids("Observation", $"patient=Patient/a&code={Loinc}|1"));
+        Assert.Equal(["o1"], await Ids("Observation", "patient=a&code=|local"));
+
+        // Another patient and another code: nothing of the first version is left.
+        Assert.True(await Write(Observation("o1", "Patient/b", new Coding(Loinc, "2")), 2, 1));
+        Assert.Equal(1, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
+        Assert.Empty(await Ids("Observation", $"patient=Patient/a&code={Loinc}|1"));
+        Assert.Empty(await Ids("Observation", "patient=Patient/a&code=local"));
+        Assert.Equal(["o1"], await Ids("Observation", $"patient=Patient/b&code={Loinc}|2"));
+
+        Assert.True(await _store.TryWriteAsync(new ResourceWrite("Observation", "o1", 3, 2, DateTimeOffset.UtcNow, null, null)));
+        Assert.Equal(0, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
+        Assert.Empty(await Ids("Observation", $"patient=Patient/b&code={Loinc}|2"));
+    }
+
+    [Fact]
+    public async Task The_search_reads_the_table_once_it_is_ready_and_the_resource_rows_until_then()
+    {
+        Assert.True(await Write(Observation("o1", "Patient/a", new Coding(Loinc, "1"))));
+        Assert.True(await Write(Observation("o2", "Patient/a", new Coding(Loinc, "2"))));
+        Assert.Equal(["o1"], await Ids("Observation", $"patient=Patient/a&code={Loinc}|1"));
+
+        // A database from before schema 0008: no rows in the table, not ready. The search still finds o1, without it.
+        Execute("DELETE FROM idx_patient_token; UPDATE search_structure SET ready = 0");
+        Assert.Equal(["o1"], await Ids("Observation", $"patient=Patient/a&code={Loinc}|1"));
+        // Marked ready while empty, the search finds nothing: it reads the table.
+        Execute("UPDATE search_structure SET ready = 1");
+        Assert.Empty(await Ids("Observation", $"patient=Patient/a&code={Loinc}|1"));
+
+        // What start-up does for such a database: the rows filed from the stored reference and token rows.
+        Execute("UPDATE search_structure SET ready = 0");
+        _store.FilePatientTokens(_indexer.PatientTokenRules);
+        Assert.Equal(1, Sql<long>("SELECT ready FROM search_structure WHERE name = 'idx_patient_token'"));
+        Assert.Equal(2, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
+        Assert.Equal(["o1"], await Ids("Observation", $"patient=Patient/a&code={Loinc}|1"));
+    }
+
+    [Fact]
+    public async Task On_the_Synthea_data_every_patient_and_code_search_finds_what_it_finds_without_the_table()
+    {
+        var resources = SyntheaData.Resources();
+        // All at once: the writer groups them into a few commits.
+        Assert.All(await System.Threading.Tasks.Task.WhenAll(resources.Select(r => Write(r))), Assert.True);
+        var filed = Sql<long>("SELECT COUNT(*) FROM idx_patient_token");
+
+        // Filing at start-up gives the same rows as writing did.
+        Execute("DELETE FROM idx_patient_token; UPDATE search_structure SET ready = 0");
+        _store.FilePatientTokens(_indexer.PatientTokenRules);
+        Assert.Equal(filed, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
+
+        // Each patient with codes of its Observations, Conditions and Procedures, in each form a client may write them.
+        var queries = new List<(string Type, string Query)>();
+        foreach (var group in resources.Where(r => r is Hl7.Fhir.Model.Observation or Condition or Procedure).GroupBy(r => (r.TypeName, Patient: PatientCompartmentOf(r))).Where(g => g.Key.Patient is not null).Take(120))
+        {
+            var codings = group.SelectMany(CodingsOf).DistinctBy(c => (c.System, c.Code)).Take(4).ToList();
+            foreach (var c in codings)
+            {
+                queries.Add((group.Key.TypeName, $"patient=Patient/{group.Key.Patient}&code={Uri.EscapeDataString(c.System + "|" + c.Code)}"));
+                queries.Add((group.Key.TypeName, $"patient={group.Key.Patient}&code={Uri.EscapeDataString(c.Code)}"));
+                queries.Add((group.Key.TypeName, $"subject=Patient/{group.Key.Patient}&patient=Patient/{group.Key.Patient}&code={Uri.EscapeDataString(c.System + "|")}"));
+            }
+            if (codings.Count >= 2)
+                queries.Add((group.Key.TypeName, $"patient=Patient/{group.Key.Patient}&code={Uri.EscapeDataString($"{codings[0].System}|{codings[0].Code},{codings[1].Code}")}&_sort=-_lastUpdated"));
+            queries.Add((group.Key.TypeName, $"patient=Patient/{group.Key.Patient}&code={Uri.EscapeDataString("|" + codings[0].Code)}"));
+        }
+        Assert.True(queries.Count > 500, $"only {queries.Count} searches");
+
+        var through = new List<List<string>>();
+        foreach (var (type, query) in queries) through.Add(await Ids(type, query));
+        Assert.True(through.Count(ids => ids.Count > 0) > queries.Count / 2);
+        Execute("UPDATE search_structure SET ready = 0");
+        for (var i = 0; i < queries.Count; i++)
+            Assert.True(through[i].SequenceEqual(await Ids(queries[i].Type, queries[i].Query)), $"{queries[i].Type}?{queries[i].Query}");
+    }
+
+    private static string? PatientCompartmentOf(Resource resource) => Core.Rest.PatientCompartment.PatientIdOf(resource);
+
+    private static IEnumerable<Coding> CodingsOf(Resource resource) => resource switch
+    {
+        Hl7.Fhir.Model.Observation o => o.Code?.Coding ?? [],
+        Condition c => c.Code?.Coding ?? [],
+        Procedure p => p.Code?.Coding ?? [],
+        _ => [],
+    };
+}

@@ -43,8 +43,8 @@ public static class SearchHosting
     {
         var registry = app.Services.GetRequiredService<SearchParameterRegistry>();
         var indexer = app.Services.GetRequiredService<SearchIndexer>();
-        // A database written before idx_patient_token gets its rows now, before the first request.
-        if (app.Services.GetRequiredService<IResourceStore>() is SqliteResourceStore sqlite) sqlite.FilePatientTokens(indexer.PatientTokenRules);
+        // A database written before the code pairings (schema 0008) gets their rows now, before the first request.
+        if (app.Services.GetRequiredService<IResourceStore>() is SqliteResourceStore sqlite) sqlite.FileCodePairings(indexer.CodePairings);
         app.Services.GetRequiredService<CapabilityStatementBuilder>().Contribute(statement => SearchCapabilities.Describe(statement, registry));
     }
 

@@ -18,27 +18,38 @@ public sealed record UriIndex(int ParamId, string Value);
 
 /// <summary>
 /// One of the resource's <c>code</c> tokens filed under a patient its <c>patient</c> parameter points to (see
-/// <see cref="PatientTokenRule"/>). A missing system or code is the empty string, which no real one is.
+/// <see cref="CodePairing"/>). A missing system or code is the empty string, which no real one is.
 /// </summary>
 public sealed record PatientTokenIndex(string PatientId, int ParamId, string System, string Code);
 
+/// <summary>One of the resource's <c>code</c> tokens with one of its <c>date</c> values (see <see cref="CodePairing"/>).</summary>
+public sealed record CodeDateIndex(int ParamId, string System, string Code, long Start, long End);
+
 /// <summary>
-/// Which rows of a type are paired into <see cref="PatientTokenIndex"/> rows: every reference row under one of
-/// <paramref name="PatientParamIds"/> (the stored rows of the type's <c>patient</c> parameter) that points to a Patient,
-/// with every token row of <paramref name="CodeParamId"/> (its <c>code</c> parameter). So "patient=X and code=Y", a
-/// patient's scores or diagnoses of one code, is one range of one index instead of a probe per resource of the patient.
+/// A type's code tokens paired with what searches most often give beside a code: its patient and its date. Each token row
+/// of <paramref name="CodeParamId"/> (the type's <c>code</c> parameter) is filed under every reference row of
+/// <paramref name="PatientParamIds"/> (the stored rows of its <c>patient</c> parameter) that points to a Patient, and
+/// with every date row of <paramref name="DateParamId"/> (its <c>date</c> parameter). So "patient=X and code=Y" (a
+/// patient's pain scores) and "code=Y and date in a window" are each one range of one index, instead of a probe per
+/// resource of the patient or of the window.
 /// </summary>
-public sealed record PatientTokenRule(string Type, IReadOnlyList<int> PatientParamIds, int CodeParamId)
+public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int>? PatientParamIds, int? DateParamId)
 {
-    /// <summary>The rows the rule gives a resource of its type, from the resource's other rows.</summary>
+    /// <summary>The rows the pairing gives a resource of its type, from the resource's other rows.</summary>
     public void Apply(SearchIndexSet set)
     {
-        foreach (var reference in set.References)
+        foreach (var token in set.Tokens)
         {
-            if (reference.TargetType != "Patient" || reference.TargetId is not { } patient || !PatientParamIds.Contains(reference.ParamId)) continue;
-            foreach (var token in set.Tokens)
-                if (token.ParamId == CodeParamId && (token.System is not null || token.Code is not null))
-                    set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, token.System ?? "", token.Code ?? ""));
+            if (token.ParamId != CodeParamId || (token.System is null && token.Code is null)) continue;
+            var (system, code) = (token.System ?? "", token.Code ?? "");
+            if (PatientParamIds is not null)
+                foreach (var reference in set.References)
+                    if (reference.TargetType == "Patient" && reference.TargetId is { } patient && PatientParamIds.Contains(reference.ParamId))
+                        set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, system, code));
+            if (DateParamId is { } dateParam)
+                foreach (var date in set.Dates)
+                    if (date.ParamId == dateParam)
+                        set.CodeDates.Add(new CodeDateIndex(token.ParamId, system, code, date.Start, date.End));
         }
     }
 }
@@ -53,6 +64,7 @@ public sealed class SearchIndexSet
     public List<NumberIndex> Numbers { get; } = [];
     public List<UriIndex> Uris { get; } = [];
     public List<PatientTokenIndex> PatientTokens { get; } = [];
+    public List<CodeDateIndex> CodeDates { get; } = [];
 
-    public int Count => Tokens.Count + Strings.Count + Dates.Count + References.Count + Quantities.Count + Numbers.Count + Uris.Count + PatientTokens.Count;
+    public int Count => Tokens.Count + Strings.Count + Dates.Count + References.Count + Quantities.Count + Numbers.Count + Uris.Count + PatientTokens.Count + CodeDates.Count;
 }

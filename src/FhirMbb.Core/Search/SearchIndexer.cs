@@ -14,7 +14,7 @@ public sealed class SearchIndexer
 {
     private readonly Dictionary<string, (SearchParameterDefinition Parameter, ElementPath Path)[]> _byType = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (SearchParameterDefinition Parameter, ElementPath Path)[]> _storedByType = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, PatientTokenRule> _patientTokens = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CodePairing> _pairings = new(StringComparer.Ordinal);
 
     public SearchIndexer(SearchParameterRegistry registry)
     {
@@ -35,15 +35,18 @@ public sealed class SearchIndexer
             }
             _byType[type] = paths.ToArray();
             _storedByType[type] = paths.Where(p => !p.Item1.IsDerived).ToArray();
-            // A type with both an indexed reference parameter "patient" and a stored token parameter "code".
-            var patient = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "patient" && p.Type == SearchParamType.Reference);
+            // A type with a stored token parameter "code", and an indexed reference parameter "patient" or a stored date
+            // parameter "date" or both.
             var code = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "code" && p.Type == SearchParamType.Token && !p.IsDerived);
-            if (patient is not null && code is not null) _patientTokens[type] = new PatientTokenRule(type, patient.Stored.ParamIds, code.Id);
+            var patient = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "patient" && p.Type == SearchParamType.Reference);
+            var date = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "date" && p.Type == SearchParamType.Date && !p.IsDerived);
+            if (code is not null && (patient is not null || date is not null))
+                _pairings[type] = new CodePairing(type, code.Id, patient?.Stored.ParamIds, date?.Id);
         }
     }
 
-    /// <summary>The types whose resources get <see cref="SearchIndexSet.PatientTokens"/>, and how.</summary>
-    public IReadOnlyCollection<PatientTokenRule> PatientTokenRules => _patientTokens.Values;
+    /// <summary>The types whose resources get <see cref="SearchIndexSet.PatientTokens"/> or <see cref="SearchIndexSet.CodeDates"/>, and how.</summary>
+    public IReadOnlyCollection<CodePairing> CodePairings => _pairings.Values;
 
     /// <summary>The path of every indexable parameter of a type, derived ones included.</summary>
     public IReadOnlyList<(SearchParameterDefinition Parameter, ElementPath Path)> PathsFor(string type) =>
@@ -61,7 +64,7 @@ public sealed class SearchIndexer
             path.SelectInto(resource, found);
             foreach (var element in found) Add(set, parameter, element);
         }
-        if (_patientTokens.TryGetValue(resource.TypeName, out var rule)) rule.Apply(set);
+        if (_pairings.TryGetValue(resource.TypeName, out var pairing)) pairing.Apply(set);
         return set;
     }
 

@@ -81,21 +81,35 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     };
 
     /// <summary>
-    /// The rids of a patient's resources with one of the code condition's tokens, from idx_patient_token (schema 0008),
-    /// where a missing system or code is ''.
+    /// The rids of a patient's resources with one of the code condition's tokens, from idx_patient_token (schema 0008).
     /// </summary>
-    public string PatientTokenRows(string patientId, ParameterCondition code)
+    public string PatientTokenRows(string patientId, ParameterCondition code) =>
+        $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)})";
+
+    /// <summary>
+    /// <see cref="DateDriver"/> for resources that also have one of the code condition's tokens: the short rows inside the
+    /// window from idx_code_date (schema 0008), where code and date are one key, and the long rows and the resources with
+    /// several dates as there, each probed for the code. So this holds exactly the matches of the code condition among
+    /// those of the date driver.
+    /// </summary>
+    public string CodeDateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window, ParameterCondition code)
     {
-        var values = code.AnyOf.Cast<TokenValue>().Select(t => t switch
-        {
-            { SystemGiven: false } => $"code = {Bind(t.Code)}",
-            { System: null } => $"code = {Bind(t.Code)} AND system = ''",
-            { Code: null } => $"system = {Bind(t.System)}",
-            _ => $"code = {Bind(t.Code)} AND system = {Bind(t.System)}",
-        });
-        return $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND (" +
-               string.Join(" OR ", values.Select(v => "(" + v + ")")) + ")";
+        var id = Bind(parameter.Id);
+        var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
+        var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
+        return $"SELECT rid FROM idx_code_date WHERE param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)}){range} AND {all} " +
+               $"UNION ALL SELECT d.rid FROM idx_date d INDEXED BY ix_idx_date_long WHERE d.param_id = {id} AND d.start_ms < d.end_ms - {ShortRow} AND {all} AND {Condition("d", parameter.ResourceType, code, driving: false)} " +
+               $"UNION ALL SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {Condition("m", parameter.ResourceType, code, driving: false)}";
     }
+
+    /// <summary>The code condition's tokens on a code pairing's columns, where a missing system or code is ''.</summary>
+    private string PairedTokens(ParameterCondition code) => string.Join(" OR ", code.AnyOf.Cast<TokenValue>().Select(t => "(" + (t switch
+    {
+        { SystemGiven: false } => $"code = {Bind(t.Code)}",
+        { System: null } => $"code = {Bind(t.Code)} AND system = ''",
+        { Code: null } => $"system = {Bind(t.System)}",
+        _ => $"code = {Bind(t.Code)} AND system = {Bind(t.System)}",
+    }) + ")"));
 
     /// <summary>
     /// How good a place a condition is for SQLite to start from, lower is better; null when it is not one

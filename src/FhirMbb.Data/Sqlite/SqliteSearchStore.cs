@@ -2,6 +2,7 @@ using System.Data;
 using Dapper;
 using FhirMbb.Core.Search;
 using FhirMbb.Core.Storage;
+using Hl7.Fhir.Model;
 using Microsoft.Data.Sqlite;
 using Row = FhirMbb.Data.SearchRow;
 
@@ -62,7 +63,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
         var sql = new SqliteSearchSql(query.BaseUrl);
         var where = new List<string>();
-        var driver = await PatientTokenDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query);
+        var driver = await PairedDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query);
         var others = query.Conditions.Where(c => !driver.Consumed.Any(d => ReferenceEquals(c, d))).ToList();
         // A sorted search (or a count) meets every candidate. It takes them from the index rows (d) and probes
         // the conditions that need only a rid there, before it reads a candidate's resource row: a candidate that
@@ -151,7 +152,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
             .OrderBy(c => c.Rank)
             .FirstOrDefault();
         var dates = query.Conditions.OfType<ParameterCondition>()
-            .Where(c => c.Parameter.Type == Hl7.Fhir.Model.SearchParamType.Date)
+            .Where(c => c.Parameter.Type == SearchParamType.Date)
             .GroupBy(c => c.Parameter.Id) // dates are never derived: one parameter, one param_id
             .Select(g => (Parameter: g.First().Parameter, Conditions: (IReadOnlyList<ParameterCondition>)g.ToList(), Window: SqliteSearchSql.DateWindow(g)))
             .Where(d => d.Window.Lo != long.MinValue || d.Window.Hi != long.MaxValue)
@@ -178,31 +179,39 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         public Start(string? rows, SearchCondition? condition) : this(rows, condition, rows is not null && condition is not null ? [condition] : []) { }
     }
 
-    // Set once idx_patient_token holds every stored resource's rows (schema 0008); it never goes back.
-    private volatile bool _patientTokensReady;
+    // Set once the code pairings (schema 0008) hold every stored resource's rows; they never go back.
+    private volatile bool _pairingsReady;
 
     /// <summary>
-    /// patient=X with code=..: the rows of idx_patient_token that decide both at once, once that table is ready. Only a
-    /// single patient given as an id or Patient/id (no URL, no identifier) and code values that are plain tokens: the
-    /// conditions whose matches are exactly what the indexer files there (PatientTokenRule). Otherwise null.
+    /// A code condition with a patient, or with a date window, started from the code pairings (schema 0008) once they are
+    /// ready; otherwise null. Only conditions whose matches are exactly what the indexer files there (CodePairing): code
+    /// values that are plain tokens, a single patient given as an id or Patient/id (no URL, no identifier), and the
+    /// type's <c>date</c> parameter bounded on one side at least.
     /// </summary>
-    private async Task<Start?> PatientTokenDriverAsync(SqliteConnection connection, IDbTransaction transaction, SqliteSearchSql sql, SearchQuery query, CancellationToken cancellationToken)
+    private async Task<Start?> PairedDriverAsync(SqliteConnection connection, IDbTransaction transaction, SqliteSearchSql sql, SearchQuery query, CancellationToken cancellationToken)
     {
-        var patient = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
-            c.Parameter is { Code: "patient", Type: Hl7.Fhir.Model.SearchParamType.Reference } &&
-            c.AnyOf is [ReferenceValue { Url: null, Id: not null } v] && (v.Type == "Patient" || (v.Type is null && c.Parameter.Stored.TargetType == "Patient")));
         var code = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
-            c.Parameter is { Code: "code", Type: Hl7.Fhir.Model.SearchParamType.Token, IsDerived: false } &&
+            c.Parameter is { Code: "code", Type: SearchParamType.Token, IsDerived: false } &&
             c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue t && (t.Code is not null || t.System is not null)));
-        if (patient is null || code is null) return null;
-        if (!_patientTokensReady)
+        if (code is null) return null;
+        var patient = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
+            c.Parameter is { Code: "patient", Type: SearchParamType.Reference } &&
+            c.AnyOf is [ReferenceValue { Url: null, Id: not null } v] && (v.Type == "Patient" || (v.Type is null && c.Parameter.Stored.TargetType == "Patient")));
+        var dates = query.Conditions.OfType<ParameterCondition>().Where(c => c.Parameter is { Code: "date", Type: SearchParamType.Date, IsDerived: false }).ToList();
+        var window = SqliteSearchSql.DateWindow(dates);
+        // Anything else that drives better (an id, a reference, a chain) keeps the search it has.
+        var dated = patient is null && dates.Count > 0 && (window.Lo != long.MinValue || window.Hi != long.MaxValue) &&
+                    !query.Conditions.Any(c => SqliteSearchSql.DriverRank(c) <= 2);
+        if (patient is null && !dated) return null;
+        if (!_pairingsReady)
         {
-            _patientTokensReady = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-                "SELECT ready FROM search_structure WHERE name = 'idx_patient_token'", transaction: transaction, cancellationToken: cancellationToken)) == 1;
-            if (!_patientTokensReady) return null;
+            _pairingsReady = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                "SELECT COUNT(*) FROM search_structure WHERE ready = 0", transaction: transaction, cancellationToken: cancellationToken)) == 0;
+            if (!_pairingsReady) return null;
         }
-        var patientId = ((ReferenceValue)patient.AnyOf[0]).Id!;
-        return new Start(sql.PatientTokenRows(patientId, code), null, [patient, code]);
+        return patient is not null
+            ? new Start(sql.PatientTokenRows(((ReferenceValue)patient.AnyOf[0]).Id!, code), null, [patient, code])
+            : new Start(sql.CodeDateDriver(dates[0].Parameter, dates, window, code), null, [code]);
     }
 
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>

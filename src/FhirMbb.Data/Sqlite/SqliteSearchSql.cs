@@ -86,22 +86,6 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     public string PatientTokenRows(string patientId, ParameterCondition code) =>
         $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)})";
 
-    /// <summary>
-    /// <see cref="DateDriver"/> for resources that also have one of the code condition's tokens: the short rows inside the
-    /// window from idx_code_date (schema 0008), where code and date are one key, and the long rows and the resources with
-    /// several dates as there, each probed for the code. So this holds exactly the matches of the code condition among
-    /// those of the date driver.
-    /// </summary>
-    public string CodeDateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window, ParameterCondition code)
-    {
-        var id = Bind(parameter.Id);
-        var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
-        var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
-        return $"SELECT rid FROM idx_code_date WHERE param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)}){range} AND {all} " +
-               $"UNION ALL SELECT d.rid FROM idx_date d INDEXED BY ix_idx_date_long WHERE d.param_id = {id} AND d.start_ms < d.end_ms - {ShortRow} AND {all} AND {Condition("d", parameter.ResourceType, code, driving: false)} " +
-               $"UNION ALL SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {Condition("m", parameter.ResourceType, code, driving: false)}";
-    }
-
     /// <summary>The code condition's tokens on a code pairing's columns, where a missing system or code is ''.</summary>
     private string PairedTokens(ParameterCondition code) => string.Join(" OR ", code.AnyOf.Cast<TokenValue>().Select(t => "(" + (t switch
     {
@@ -176,21 +160,27 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     private static long ApWidening(long lo) => Math.Max(86_400_000L, Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - lo) / 10);
 
     /// <summary>
-    /// Starts the search from the date index: short rows inside the window that meet every condition,
-    /// long rows (partial index ix_idx_date_long) that meet them, and resources with several rows for the
-    /// parameter (idx_date_multi), whose conditions may be met by different rows. The conditions are
-    /// still probed one by one afterwards, so this only has to hold every match, which it does: a
-    /// resource with one row meets them all on that row.
+    /// Starts the search from the date index, with exactly the resources that meet every one of the conditions (one date
+    /// parameter, all AND): short rows inside the window that meet them all, long rows (partial index ix_idx_date_long)
+    /// that meet them all, and the resources with several rows for the parameter (idx_date_multi) whose rows meet each
+    /// condition, maybe on different rows. A resource with one row meets them all on that row, so the conditions need no
+    /// probe afterwards. With <paramref name="code"/>, only resources with one of its tokens: the short rows then come from
+    /// idx_code_date (schema 0008), where code and date are one key, and the other two parts probe the code.
     /// </summary>
-    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
+    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window, ParameterCondition? code = null)
     {
         // Date parameters are never derived (the registry keeps them to their own rows), so one param_id is all of them.
         var id = Bind(parameter.Id);
         var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
         var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
-        return $"SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
-               $"UNION ALL SELECT rid FROM idx_date INDEXED BY ix_idx_date_long WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
-               $"UNION ALL SELECT rid FROM idx_date_multi WHERE param_id = {id}";
+        var each = string.Join(" AND ", conditions.Select(c => $"EXISTS ({Probe("m.rid", c.Parameter, c.AnyOf)})"));
+        var shortRows = code is null
+            ? $"SELECT rid FROM idx_date WHERE param_id = {id}"
+            : $"SELECT rid FROM idx_code_date WHERE param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)})";
+        string HasCode(string alias) => code is null ? "" : " AND " + Condition(alias, parameter.ResourceType, code, driving: false);
+        return $"{shortRows}{range} AND {all} " +
+               $"UNION ALL SELECT d.rid FROM idx_date d INDEXED BY ix_idx_date_long WHERE d.param_id = {id} AND d.start_ms < d.end_ms - {ShortRow} AND {all}{HasCode("d")} " +
+               $"UNION ALL SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {each}{HasCode("m")}";
     }
 
     /// <summary>

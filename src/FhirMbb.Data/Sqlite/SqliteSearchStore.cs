@@ -15,8 +15,10 @@ namespace FhirMbb.Data.Sqlite;
 /// </summary>
 public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 {
-    /// <summary>A stored version's columns: alone in an include's rows, after the sort keys in a page's.</summary>
-    private const string StoredColumns = "r.rid, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
+    /// <summary>A stored version's columns (v), after its resource's rid: alone in an include's rows, after the sort keys in a page's.</summary>
+    private static string VersionColumns(string rid) => $"{rid}, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
+
+    private static readonly string StoredColumns = VersionColumns("r.rid");
 
     /// <summary>The stored version of a row whose <see cref="StoredColumns"/> start at <paramref name="at"/>.</summary>
     private static Row ReadVersion(System.Data.Common.DbDataReader reader, int at) =>
@@ -117,14 +119,15 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         // Sort keys that need only the rid (every parameter; not _id) are computed and ordered over the candidates
         // alone; the resource rows are then read in that order only until the page is full (SQLite keeps the
         // co-routine's order and sorts no more: "LIMIT -1" keeps it from being flattened into the join). Those rows
-        // are the page, so the same statement reads their versions too. Any other page is cut first (its keys, LIMIT)
-        // and its versions joined to the rows it kept, in the same statement: no second visit to each resource row.
+        // are the page, so the same statement reads their versions too. Any other page is cut first (its keys and the
+        // version's seq, LIMIT) and its versions joined to the rows it kept by that seq, in the same statement: no second
+        // visit to each resource row.
         var keyColumns = string.Join(", ", keys.Select((_, i) => $"c.k{i} AS k{i}"));
         var pageSql = joined && query.Sort.All(k => k.Parameter is not null)
             ? $"SELECT {keyColumns}, {StoredColumns} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
               $"CROSS JOIN resource r ON r.rid = c.rid JOIN resource_version v ON v.seq = r.seq WHERE {filter} ORDER BY {order} LIMIT {limit}"
-            : $"SELECT {keyColumns}, {StoredColumns} FROM (SELECT * FROM (SELECT {select} FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
-              $"CROSS JOIN resource r ON r.rid = c.k{keys.Count - 1} JOIN resource_version v ON v.seq = r.seq ORDER BY {order}";
+            : $"SELECT {keyColumns}, {VersionColumns($"c.k{keys.Count - 1}")} FROM (SELECT * FROM (SELECT {select}, r.seq AS seq FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
+              $"CROSS JOIN resource_version v ON v.seq = c.seq ORDER BY {order}";
 
         List<object?[]> page;
         var read = new Dictionary<long, Row>();
@@ -140,9 +143,9 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
     /// <summary>
     /// Where SQLite starts: the rows of the best-ranked condition (when it is a parameter or a chain), or the
-    /// date window of one date parameter when it is narrow and nothing better than a token is given. The driving
-    /// condition (if a single one) is returned so that it is not probed a second time; an id or _has condition
-    /// drives with no rows, as a condition on the resource's id.
+    /// date window of one date parameter when it is narrow and nothing better than a token is given. What the rows
+    /// decide (the driving condition, or all of that date parameter's conditions) is returned so that it is not probed a
+    /// second time; an id or _has condition drives with no rows, as a condition on the resource's id.
     /// </summary>
     private static Start Driver(SqliteSearchSql sql, SearchQuery query)
     {
@@ -161,11 +164,11 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
         var narrow = dates.FirstOrDefault(d => d.Window.Lo != long.MinValue && d.Window.Hi != long.MaxValue && d.Window.Hi - d.Window.Lo <= SqliteSearchSql.NarrowDateWindow);
         if (narrow.Parameter is not null && (best.Condition is null || best.Rank > 2))
-            return new(sql.DateDriver(narrow.Parameter, narrow.Conditions, narrow.Window), null);
+            return new(sql.DateDriver(narrow.Parameter, narrow.Conditions, narrow.Window), null, [.. narrow.Conditions]);
         if (best.Condition is not null)
             return new(sql.DriverRows(best.Condition), best.Condition);
         if (dates.Count > 0)
-            return new(sql.DateDriver(dates[0].Parameter, dates[0].Conditions, dates[0].Window), null);
+            return new(sql.DateDriver(dates[0].Parameter, dates[0].Conditions, dates[0].Window), null, [.. dates[0].Conditions]);
         return new(null, null);
     }
 
@@ -211,7 +214,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
         }
         return patient is not null
             ? new Start(sql.PatientTokenRows(((ReferenceValue)patient.AnyOf[0]).Id!, code), null, [patient, code])
-            : new Start(sql.CodeDateDriver(dates[0].Parameter, dates, window, code), null, [code]);
+            : new Start(sql.DateDriver(dates[0].Parameter, dates, window, code), null, [code, .. dates]);
     }
 
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>

@@ -68,8 +68,11 @@ public sealed class CodePairingTests : IDisposable
     }
 
     /// <summary>The ids found, through a search store that has not yet seen whether the table is ready.</summary>
-    private async Task<List<string>> Ids(string type, string query) =>
-        (await new SqliteSearchStore(_store.ConnectionString).SearchAsync(Query(type, query))).Matches.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
+    private async Task<List<string>> Ids(string type, string query)
+    {
+        using var search = new SqliteSearchStore(_store.ConnectionString);
+        return (await search.SearchAsync(Query(type, query))).Matches.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
+    }
 
     private const string Loinc = "http://loinc.org";
 

@@ -25,6 +25,7 @@ public sealed class SqliteSearchStoreTests : IDisposable
 
     public void Dispose()
     {
+        _search.Dispose();
         _store.Dispose();
         _folder.Dispose();
     }

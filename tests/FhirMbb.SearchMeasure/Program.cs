@@ -108,7 +108,7 @@ foreach (var withIndex in args.Contains("--with-index-only") ? new[] { true } : 
                 Console.WriteLine($"  {table,-14} {count,8} rows");
             }
             // Latency of the benchmark's query shapes on this small database (not the 1,000,000-resource benchmark).
-            var search = new SqliteSearchStore(store.ConnectionString);
+            using var search = new SqliteSearchStore(store.ConnectionString);
             var parser = new SearchQueryParser(registry);
             var patient = observations.GroupBy(o => o.Subject!.Reference).OrderByDescending(g => g.Count()).First().Key!.Split('/')[1];
             foreach (var query in new[]

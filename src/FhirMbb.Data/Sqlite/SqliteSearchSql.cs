@@ -16,12 +16,20 @@ internal sealed class SqliteSearchSql(string? baseUrl)
 
     public DynamicParameters Parameters { get; } = new();
 
+    /// <summary>The values bound, by name, for a statement run without Dapper.</summary>
+    public List<KeyValuePair<string, object?>> Values { get; } = [];
+
+    /// <summary>True when a value is a list, which only Dapper expands (into one parameter per element).</summary>
+    public bool HasLists { get; private set; }
+
     private int _next;
 
     public string Bind(object? value)
     {
         var name = "@p" + _next++.ToString(CultureInfo.InvariantCulture);
         Parameters.Add(name, value);
+        Values.Add(new(name, value));
+        HasLists |= value is System.Collections.IEnumerable and not string;
         return name;
     }
 

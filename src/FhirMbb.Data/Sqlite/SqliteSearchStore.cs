@@ -13,7 +13,7 @@ namespace FhirMbb.Data.Sqlite;
 /// largest rid seen by the first page, so resources created while a client walks the pages never
 /// shift them, and every match is returned exactly once.
 /// </summary>
-public sealed class SqliteSearchStore(string connectionString) : ISearchStore
+public sealed class SqliteSearchStore(string connectionString) : ISearchStore, IDisposable
 {
     /// <summary>A stored version's columns (v), after its resource's rid: alone in an include's rows, after the sort keys in a page's.</summary>
     private static string VersionColumns(string rid) => $"{rid}, v.seq, v.type, v.id, v.version, v.last_updated, v.json";
@@ -40,6 +40,11 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
     /// </summary>
     private readonly SemaphoreSlim _running = new(Math.Max(4, Environment.ProcessorCount * 2));
 
+    // Open connections with their compiled statements; no more exist than searches may run at once (_running).
+    private readonly SqliteSearchSessions _sessions = new(connectionString, CacheSizePragma);
+
+    public void Dispose() => _sessions.Dispose();
+
     public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken = default)
     {
         await _running.WaitAsync(cancellationToken);
@@ -55,13 +60,29 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
     private async Task<SearchPage> RunAsync(SearchQuery query, CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(CacheSizePragma);
+        var session = _sessions.Rent();
+        try
+        {
+            return await RunAsync(session, query, cancellationToken);
+        }
+        catch
+        {
+            session.Broken = true;
+            throw;
+        }
+        finally
+        {
+            _sessions.Return(session);
+        }
+    }
+
+    private async Task<SearchPage> RunAsync(SqliteSearchSession session, SearchQuery query, CancellationToken cancellationToken)
+    {
+        var connection = session.Connection;
         // One read transaction: the count, the page and the includes all see the same database state.
         using var transaction = connection.BeginTransaction(deferred: true);
         var snapshot = query.Cursor?.Snapshot
-            ?? await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT COALESCE(MAX(rid), 0) FROM resource", transaction: transaction, cancellationToken: cancellationToken));
+            ?? (long)(await session.Command("SELECT COALESCE(MAX(rid), 0) FROM resource", [], transaction).ExecuteScalarAsync(cancellationToken))!;
 
         var sql = new SqliteSearchSql(query.BaseUrl);
         var where = new List<string>();
@@ -101,10 +122,19 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
             where.Add(sql.Condition("r", query.Type, condition, driving: ReferenceEquals(condition, driver.Condition), ridAlias: rid));
         var filter = string.Join(" AND ", where);
 
+        // The count and the page run as compiled before for the same shape (SqliteSearchSession); a list value (ids) is
+        // expanded by Dapper, into a text of its own length.
+        async Task<System.Data.Common.DbDataReader> Execute(string text) => sql.HasLists
+            ? await connection.ExecuteReaderAsync(new CommandDefinition(text, sql.Parameters, transaction, cancellationToken: cancellationToken))
+            : await session.Command(text, sql.Values, transaction).ExecuteReaderAsync(cancellationToken);
+
         long? total = null;
         if (query.Total == TotalMode.Accurate || query.Summary == SummaryMode.Count)
-            total = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"SELECT COUNT(*) FROM {from} WHERE {filter}", sql.Parameters, transaction, cancellationToken: cancellationToken));
+            await using (var counted = await Execute($"SELECT COUNT(*) FROM {from} WHERE {filter}"))
+            {
+                await counted.ReadAsync(cancellationToken);
+                total = counted.GetInt64(0);
+            }
         if (query.Summary == SummaryMode.Count) return new SearchPage([], [], total, null, null);
 
         // Keys: the requested sort keys, then rid ascending as the tie-breaker that makes the order total.
@@ -131,7 +161,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore
 
         List<object?[]> page;
         var read = new Dictionary<long, Row>();
-        await using (var reader = await connection.ExecuteReaderAsync(new CommandDefinition(pageSql, sql.Parameters, transaction, cancellationToken: cancellationToken)))
+        await using (var reader = await Execute(pageSql))
             page = await SearchPaging.ReadKeysAsync(reader, keys.Count, cancellationToken, () => { var row = ReadVersion(reader, keys.Count); read[row.Rid] = row; });
         var (rids, next, previous) = SearchPaging.Cut(page, query, snapshot);
         var matches = rids.Select(rid => read[rid]).ToList();

@@ -11,7 +11,7 @@ namespace FhirMbb.Data.Tests.Contract;
 /// </summary>
 public abstract class SearchDatabase : IAsyncLifetime
 {
-    private readonly List<IResourceStore> _open = [];
+    private readonly List<object> _open = [];
     private (IResourceStore Store, ISearchStore Search)? _clinic;
 
     /// <summary>Null when the provider can run on this machine; otherwise why not, shown as the skip reason.</summary>
@@ -28,7 +28,7 @@ public abstract class SearchDatabase : IAsyncLifetime
     public async Task<(IResourceStore Store, ISearchStore Search)> FreshAsync()
     {
         var stores = await CreateAsync();
-        lock (_open) _open.Add(stores.Store);
+        lock (_open) _open.AddRange([stores.Search, stores.Store]);
         return stores;
     }
 

@@ -22,18 +22,13 @@ public sealed record UriIndex(int ParamId, string Value);
 /// </summary>
 public sealed record PatientTokenIndex(string PatientId, int ParamId, string System, string Code);
 
-/// <summary>One of the resource's <c>code</c> tokens with one of its <c>date</c> values (see <see cref="CodePairing"/>).</summary>
-public sealed record CodeDateIndex(int ParamId, string System, string Code, long Start, long End);
-
 /// <summary>
-/// A type's code tokens paired with what searches most often give beside a code: its patient and its date. Each token row
-/// of <paramref name="CodeParamId"/> (the type's <c>code</c> parameter) is filed under every reference row of
-/// <paramref name="PatientParamIds"/> (the stored rows of its <c>patient</c> parameter) that points to a Patient, and
-/// with every date row of <paramref name="DateParamId"/> (its <c>date</c> parameter). So "patient=X and code=Y" (a
-/// patient's pain scores) and "code=Y and date in a window" are each one range of one index, instead of a probe per
-/// resource of the patient or of the window.
+/// A type's code tokens paired with its patient: each token row of <paramref name="CodeParamId"/> (the type's <c>code</c>
+/// parameter) is filed under every reference row of <paramref name="PatientParamIds"/> (the stored rows of its
+/// <c>patient</c> parameter) that points to a Patient. So "patient=X and code=Y" (a patient's pain scores) is one range of
+/// one index, instead of a probe of the code for each of the patient's resources.
 /// </summary>
-public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int>? PatientParamIds, int? DateParamId)
+public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int> PatientParamIds)
 {
     /// <summary>The rows the pairing gives a resource of its type, from the resource's other rows.</summary>
     public void Apply(SearchIndexSet set)
@@ -41,15 +36,9 @@ public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int
         foreach (var token in set.Tokens)
         {
             if (token.ParamId != CodeParamId || (token.System is null && token.Code is null)) continue;
-            var (system, code) = (token.System ?? "", token.Code ?? "");
-            if (PatientParamIds is not null)
-                foreach (var reference in set.References)
-                    if (reference.TargetType == "Patient" && reference.TargetId is { } patient && PatientParamIds.Contains(reference.ParamId))
-                        set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, system, code));
-            if (DateParamId is { } dateParam)
-                foreach (var date in set.Dates)
-                    if (date.ParamId == dateParam)
-                        set.CodeDates.Add(new CodeDateIndex(token.ParamId, system, code, date.Start, date.End));
+            foreach (var reference in set.References)
+                if (reference.TargetType == "Patient" && reference.TargetId is { } patient && PatientParamIds.Contains(reference.ParamId))
+                    set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, token.System ?? "", token.Code ?? ""));
         }
     }
 }
@@ -64,7 +53,6 @@ public sealed class SearchIndexSet
     public List<NumberIndex> Numbers { get; } = [];
     public List<UriIndex> Uris { get; } = [];
     public List<PatientTokenIndex> PatientTokens { get; } = [];
-    public List<CodeDateIndex> CodeDates { get; } = [];
 
-    public int Count => Tokens.Count + Strings.Count + Dates.Count + References.Count + Quantities.Count + Numbers.Count + Uris.Count + PatientTokens.Count + CodeDates.Count;
+    public int Count => Tokens.Count + Strings.Count + Dates.Count + References.Count + Quantities.Count + Numbers.Count + Uris.Count + PatientTokens.Count;
 }

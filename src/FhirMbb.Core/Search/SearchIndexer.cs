@@ -35,17 +35,15 @@ public sealed class SearchIndexer
             }
             _byType[type] = paths.ToArray();
             _storedByType[type] = paths.Where(p => !p.Item1.IsDerived).ToArray();
-            // A type with a stored token parameter "code", and an indexed reference parameter "patient" or a stored date
-            // parameter "date" or both.
+            // A type with a stored token parameter "code" and an indexed reference parameter "patient".
             var code = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "code" && p.Type == SearchParamType.Token && !p.IsDerived);
             var patient = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "patient" && p.Type == SearchParamType.Reference);
-            var date = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "date" && p.Type == SearchParamType.Date && !p.IsDerived);
-            if (code is not null && (patient is not null || date is not null))
-                _pairings[type] = new CodePairing(type, code.Id, patient?.Stored.ParamIds, date?.Id);
+            if (code is not null && patient is not null)
+                _pairings[type] = new CodePairing(type, code.Id, patient.Stored.ParamIds);
         }
     }
 
-    /// <summary>The types whose resources get <see cref="SearchIndexSet.PatientTokens"/> or <see cref="SearchIndexSet.CodeDates"/>, and how.</summary>
+    /// <summary>The types whose resources get <see cref="SearchIndexSet.PatientTokens"/>, and how.</summary>
     public IReadOnlyCollection<CodePairing> CodePairings => _pairings.Values;
 
     /// <summary>The path of every indexable parameter of a type, derived ones included.</summary>

@@ -25,23 +25,18 @@ internal sealed class SqliteIndexWriter : IDisposable
     private readonly sqlite3_stmt _uri;
     private readonly sqlite3_stmt _dateMulti;
     private readonly sqlite3_stmt _patientToken;
-    private readonly sqlite3_stmt _codeDate;
 
     public SqliteIndexWriter(SqliteConnection connection)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The writer connection must be open");
-        // idx_patient_token and idx_code_date are keyed by patient or code, not rid: a resource's rows there are found from
-        // its reference, token and date rows (every pair of them, more than were filed, each one primary-key lookup), so they
-        // go before those rows do. Then a range delete on each other table's clustered key removes the resource's rows.
+        // idx_patient_token is keyed by patient, not rid: a resource's rows there are found from its reference and token
+        // rows (every pair of them, more than were filed, each one primary-key lookup), so they go before those rows do.
+        // Then a range delete on each other table's clustered key removes the resource's rows.
         var deletePatientTokens = Prepare(
             "DELETE FROM idx_patient_token WHERE (pid, param_id, code, system, rid) IN (" +
             "SELECT r.target_id, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), r.rid FROM idx_reference r JOIN idx_token t ON t.rid = r.rid " +
             "WHERE r.rid = ?1 AND r.target_type = 'Patient' AND r.target_id IS NOT NULL)");
-        var deleteCodeDates = Prepare(
-            "DELETE FROM idx_code_date WHERE (param_id, code, system, start_ms, end_ms, rid) IN (" +
-            "SELECT t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), d.start_ms, d.end_ms, t.rid FROM idx_token t JOIN idx_date d ON d.rid = t.rid " +
-            "WHERE t.rid = ?1)");
-        _deletes = [deletePatientTokens, deleteCodeDates, .. Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1"))];
+        _deletes = [deletePatientTokens, .. Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1"))];
         // OR FAIL rather than the default ABORT: a failing one-row insert has changed nothing (SQLite checks constraints
         // before it writes), and the writer rolls the whole write back anyway, so SQLite need not copy every page the
         // statement touches into a statement journal first (4% of the writer thread's CPU in a Synthea ingest, perf).
@@ -53,9 +48,8 @@ internal sealed class SqliteIndexWriter : IDisposable
         _number = Prepare("INSERT OR FAIL INTO idx_number (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _uri = Prepare("INSERT OR FAIL INTO idx_uri (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _dateMulti = Prepare("INSERT OR IGNORE INTO idx_date_multi (param_id, rid) VALUES (?1, ?2)");
-        // IGNORE: a resource may name its patient twice, or carry one coding (or date) twice; the row is the same.
+        // IGNORE: a resource may name its patient twice, or carry one coding twice; the row is the same.
         _patientToken = Prepare("INSERT OR IGNORE INTO idx_patient_token (pid, param_id, code, system, rid) VALUES (?1, ?2, ?3, ?4, ?5)");
-        _codeDate = Prepare("INSERT OR IGNORE INTO idx_code_date (param_id, code, system, start_ms, end_ms, rid) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     }
 
     /// <param name="isNew">A resource written for the first time has no rows to delete.</param>
@@ -139,16 +133,6 @@ internal sealed class SqliteIndexWriter : IDisposable
             raw.sqlite3_bind_int64(_patientToken, 5, rid);
             Step(_patientToken);
         }
-        foreach (var c in index.CodeDates)
-        {
-            raw.sqlite3_bind_int64(_codeDate, 1, c.ParamId);
-            Text(_codeDate, 2, c.Code);
-            Text(_codeDate, 3, c.System);
-            raw.sqlite3_bind_int64(_codeDate, 4, c.Start);
-            raw.sqlite3_bind_int64(_codeDate, 5, c.End);
-            raw.sqlite3_bind_int64(_codeDate, 6, rid);
-            Step(_codeDate);
-        }
     }
 
     /// <summary>
@@ -213,7 +197,7 @@ internal sealed class SqliteIndexWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti, _patientToken, _codeDate]))
+        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti, _patientToken]))
             statement.Dispose();
     }
 }

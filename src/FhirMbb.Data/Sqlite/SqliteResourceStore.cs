@@ -83,10 +83,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     public string DatabasePath => _writer.DataSource;
 
     /// <summary>
-    /// Files the resources stored before schema 0008 in idx_patient_token and idx_code_date under
-    /// <paramref name="pairings"/> (the indexer's, which files every resource written since), then marks both ready for
-    /// searches. Does nothing when they are. Meant for start-up, before requests: the rows are inserted in one
-    /// transaction, in key order, from the reference, token and date rows already stored (1M Observations: ~25 s).
+    /// Files the resources stored before schema 0008 in idx_patient_token under <paramref name="pairings"/> (the
+    /// indexer's, which files every resource written since), then marks it ready for searches. Does nothing when it is.
+    /// Meant for start-up, before requests: the rows are inserted in one transaction, in key order, from the reference
+    /// and token rows already stored (1M Observations: ~25 s on the 2-core machine).
     /// </summary>
     public void FileCodePairings(IEnumerable<CodePairing> pairings)
     {
@@ -96,29 +96,16 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM search_structure WHERE ready = 0") == 0) return;
         using var transaction = connection.BeginTransaction(deferred: false);
         foreach (var pairing in pairings)
-        {
-            if (pairing.PatientParamIds is not null)
-                connection.Execute(
-                    """
-                    INSERT OR IGNORE INTO idx_patient_token (pid, param_id, code, system, rid)
-                    SELECT r.target_id, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), x.rid
-                    FROM resource x JOIN idx_reference r ON r.rid = x.rid JOIN idx_token t ON t.rid = x.rid
-                    WHERE x.type = @Type AND r.param_id IN @PatientParamIds AND r.target_type = 'Patient' AND r.target_id IS NOT NULL
-                      AND t.param_id = @CodeParamId AND (t.code IS NOT NULL OR t.system IS NOT NULL)
-                    ORDER BY 1, 2, 3, 4, 5
-                    """,
-                    new { pairing.Type, pairing.PatientParamIds, pairing.CodeParamId }, transaction);
-            if (pairing.DateParamId is not null)
-                connection.Execute(
-                    """
-                    INSERT OR IGNORE INTO idx_code_date (param_id, code, system, start_ms, end_ms, rid)
-                    SELECT t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), d.start_ms, d.end_ms, x.rid
-                    FROM resource x JOIN idx_token t ON t.rid = x.rid JOIN idx_date d ON d.rid = x.rid
-                    WHERE x.type = @Type AND t.param_id = @CodeParamId AND (t.code IS NOT NULL OR t.system IS NOT NULL) AND d.param_id = @DateParamId
-                    ORDER BY 1, 2, 3, 4, 5, 6
-                    """,
-                    new { pairing.Type, pairing.CodeParamId, pairing.DateParamId }, transaction);
-        }
+            connection.Execute(
+                """
+                INSERT OR IGNORE INTO idx_patient_token (pid, param_id, code, system, rid)
+                SELECT r.target_id, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), x.rid
+                FROM resource x JOIN idx_reference r ON r.rid = x.rid JOIN idx_token t ON t.rid = x.rid
+                WHERE x.type = @Type AND r.param_id IN @PatientParamIds AND r.target_type = 'Patient' AND r.target_id IS NOT NULL
+                  AND t.param_id = @CodeParamId AND (t.code IS NOT NULL OR t.system IS NOT NULL)
+                ORDER BY 1, 2, 3, 4, 5
+                """,
+                new { pairing.Type, pairing.PatientParamIds, pairing.CodeParamId }, transaction);
         connection.Execute("UPDATE search_structure SET ready = 1", transaction: transaction);
         transaction.Commit();
     }

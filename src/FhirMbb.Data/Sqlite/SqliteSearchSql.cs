@@ -89,19 +89,18 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     };
 
     /// <summary>
-    /// The rids of a patient's resources with one of the code condition's tokens, from idx_patient_token (schema 0008).
+    /// The rids of a patient's resources with one of the code condition's tokens, from idx_patient_token (schema 0008),
+    /// where a missing system or code is ''.
     /// </summary>
     public string PatientTokenRows(string patientId, ParameterCondition code) =>
-        $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)})";
-
-    /// <summary>The code condition's tokens on a code pairing's columns, where a missing system or code is ''.</summary>
-    private string PairedTokens(ParameterCondition code) => string.Join(" OR ", code.AnyOf.Cast<TokenValue>().Select(t => "(" + (t switch
-    {
-        { SystemGiven: false } => $"code = {Bind(t.Code)}",
-        { System: null } => $"code = {Bind(t.Code)} AND system = ''",
-        { Code: null } => $"system = {Bind(t.System)}",
-        _ => $"code = {Bind(t.Code)} AND system = {Bind(t.System)}",
-    }) + ")"));
+        $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND (" +
+        string.Join(" OR ", code.AnyOf.Cast<TokenValue>().Select(t => "(" + (t switch
+        {
+            { SystemGiven: false } => $"code = {Bind(t.Code)}",
+            { System: null } => $"code = {Bind(t.Code)} AND system = ''",
+            { Code: null } => $"system = {Bind(t.System)}",
+            _ => $"code = {Bind(t.Code)} AND system = {Bind(t.System)}",
+        }) + ")")) + ")";
 
     /// <summary>
     /// How good a place a condition is for SQLite to start from, lower is better; null when it is not one
@@ -172,23 +171,18 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// parameter, all AND): short rows inside the window that meet them all, long rows (partial index ix_idx_date_long)
     /// that meet them all, and the resources with several rows for the parameter (idx_date_multi) whose rows meet each
     /// condition, maybe on different rows. A resource with one row meets them all on that row, so the conditions need no
-    /// probe afterwards. With <paramref name="code"/>, only resources with one of its tokens: the short rows then come from
-    /// idx_code_date (schema 0008), where code and date are one key, and the other two parts probe the code.
+    /// probe afterwards.
     /// </summary>
-    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window, ParameterCondition? code = null)
+    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
     {
         // Date parameters are never derived (the registry keeps them to their own rows), so one param_id is all of them.
         var id = Bind(parameter.Id);
         var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
         var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
         var each = string.Join(" AND ", conditions.Select(c => $"EXISTS ({Probe("m.rid", c.Parameter, c.AnyOf)})"));
-        var shortRows = code is null
-            ? $"SELECT rid FROM idx_date WHERE param_id = {id}"
-            : $"SELECT rid FROM idx_code_date WHERE param_id = {Bind(code.Parameter.Id)} AND ({PairedTokens(code)})";
-        string HasCode(string alias) => code is null ? "" : " AND " + Condition(alias, parameter.ResourceType, code, driving: false);
-        return $"{shortRows}{range} AND {all} " +
-               $"UNION ALL SELECT d.rid FROM idx_date d INDEXED BY ix_idx_date_long WHERE d.param_id = {id} AND d.start_ms < d.end_ms - {ShortRow} AND {all}{HasCode("d")} " +
-               $"UNION ALL SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {each}{HasCode("m")}";
+        return $"SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
+               $"UNION ALL SELECT rid FROM idx_date INDEXED BY ix_idx_date_long WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
+               $"UNION ALL SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {each}";
     }
 
     /// <summary>

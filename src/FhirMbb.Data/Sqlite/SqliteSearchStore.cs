@@ -212,39 +212,30 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         public Start(string? rows, SearchCondition? condition) : this(rows, condition, rows is not null && condition is not null ? [condition] : []) { }
     }
 
-    // Set once the code pairings (schema 0008) hold every stored resource's rows; they never go back.
-    private volatile bool _pairingsReady;
+    // Set once idx_patient_token (schema 0008) holds every stored resource's rows; it never goes back.
+    private volatile bool _pairingReady;
 
     /// <summary>
-    /// A code condition with a patient, or with a date window, started from the code pairings (schema 0008) once they are
-    /// ready; otherwise null. Only conditions whose matches are exactly what the indexer files there (CodePairing): code
-    /// values that are plain tokens, a single patient given as an id or Patient/id (no URL, no identifier), and the
-    /// type's <c>date</c> parameter bounded on one side at least.
+    /// patient=X with code=..: the rows of idx_patient_token that decide both at once, once that table is ready; otherwise
+    /// null. Only conditions whose matches are exactly what the indexer files there (CodePairing): code values that are
+    /// plain tokens, and a single patient given as an id or Patient/id (no URL, no identifier).
     /// </summary>
     private async Task<Start?> PairedDriverAsync(SqliteConnection connection, IDbTransaction transaction, SqliteSearchSql sql, SearchQuery query, CancellationToken cancellationToken)
     {
         var code = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
             c.Parameter is { Code: "code", Type: SearchParamType.Token, IsDerived: false } &&
             c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue t && (t.Code is not null || t.System is not null)));
-        if (code is null) return null;
         var patient = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
             c.Parameter is { Code: "patient", Type: SearchParamType.Reference } &&
             c.AnyOf is [ReferenceValue { Url: null, Id: not null } v] && (v.Type == "Patient" || (v.Type is null && c.Parameter.Stored.TargetType == "Patient")));
-        var dates = query.Conditions.OfType<ParameterCondition>().Where(c => c.Parameter is { Code: "date", Type: SearchParamType.Date, IsDerived: false }).ToList();
-        var window = SqliteSearchSql.DateWindow(dates);
-        // Anything else that drives better (an id, a reference, a chain) keeps the search it has.
-        var dated = patient is null && dates.Count > 0 && (window.Lo != long.MinValue || window.Hi != long.MaxValue) &&
-                    !query.Conditions.Any(c => SqliteSearchSql.DriverRank(c) <= 2);
-        if (patient is null && !dated) return null;
-        if (!_pairingsReady)
+        if (code is null || patient is null) return null;
+        if (!_pairingReady)
         {
-            _pairingsReady = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                "SELECT COUNT(*) FROM search_structure WHERE ready = 0", transaction: transaction, cancellationToken: cancellationToken)) == 0;
-            if (!_pairingsReady) return null;
+            _pairingReady = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+                "SELECT ready FROM search_structure WHERE name = 'idx_patient_token'", transaction: transaction, cancellationToken: cancellationToken)) == 1;
+            if (!_pairingReady) return null;
         }
-        return patient is not null
-            ? new Start(sql.PatientTokenRows(((ReferenceValue)patient.AnyOf[0]).Id!, code), null, [patient, code])
-            : new Start(sql.DateDriver(dates[0].Parameter, dates, window, code), null, [code, .. dates]);
+        return new Start(sql.PatientTokenRows(((ReferenceValue)patient.AnyOf[0]).Id!, code), null, [patient, code]);
     }
 
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>

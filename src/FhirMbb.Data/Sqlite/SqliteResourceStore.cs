@@ -38,7 +38,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     private readonly SqliteConditionalKeys _conditionalKeys;
     // The group transaction the writer thread is applying, for the statements that take it per call.
     private SqliteTransaction? _transaction;
-    private readonly SqliteReaderPool _readers;
+    private readonly SqliteSessionPool<SqliteReaderSession> _readers;
 
     public SqliteResourceStore(string connectionString)
     {
@@ -74,7 +74,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         _writerThread.Start();
         _indexWriter = new SqliteIndexWriter(_writer);
         _conditionalKeys = new SqliteConditionalKeys(_writer);
-        _readers = new SqliteReaderPool(_connectionString);
+        _readers = new SqliteSessionPool<SqliteReaderSession>(() => new SqliteReaderSession(_connectionString));
     }
 
     /// <summary>The connection string readers use; the search store opens its connections with it.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace FhirMbb.Data.Sqlite;
@@ -10,7 +8,7 @@ namespace FhirMbb.Data.Sqlite;
 /// new values to a statement SQLite compiled before: ~0.1 ms of a 0.6 ms code+date search at 1M Observations was its
 /// compiling. Used by one search at a time.
 /// </summary>
-internal sealed class SqliteSearchSession : IDisposable
+internal sealed class SqliteSearchSession : ISqliteSession
 {
     // Shapes kept per connection; beyond this the cache starts over (a client writing ever new shapes cannot grow it).
     private const int MaxStatements = 64;
@@ -55,36 +53,5 @@ internal sealed class SqliteSearchSession : IDisposable
     {
         foreach (var command in _commands.Values) command.Dispose();
         Connection.Dispose();
-    }
-}
-
-/// <summary>Idle search sessions; at most as many exist as searches may run at once.</summary>
-internal sealed class SqliteSearchSessions(string connectionString, string pragmas) : IDisposable
-{
-    private readonly ConcurrentBag<SqliteSearchSession> _idle = [];
-    private volatile bool _disposed;
-
-    public SqliteSearchSession Rent()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _idle.TryTake(out var session) ? session : new SqliteSearchSession(connectionString, pragmas);
-    }
-
-    public void Return(SqliteSearchSession session)
-    {
-        if (_disposed || session.Broken)
-        {
-            session.Dispose();
-            return;
-        }
-        _idle.Add(session);
-        // Disposal may have drained the bag between the check and the add.
-        if (_disposed && _idle.TryTake(out var late)) late.Dispose();
-    }
-
-    public void Dispose()
-    {
-        _disposed = true;
-        while (_idle.TryTake(out var session)) session.Dispose();
     }
 }

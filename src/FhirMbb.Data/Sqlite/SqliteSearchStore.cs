@@ -40,8 +40,8 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     /// </summary>
     private readonly SemaphoreSlim _running = new(Math.Max(4, Environment.ProcessorCount * 2));
 
-    // Open connections with their compiled statements; no more exist than searches may run at once (_running).
-    private readonly SqliteSearchSessions _sessions = new(connectionString, CacheSizePragma);
+    // Open connections with their compiled statements; no more are in use than searches may run at once (_running).
+    private readonly SqliteSessionPool<SqliteSearchSession> _sessions = new(() => new SqliteSearchSession(connectionString, CacheSizePragma));
 
     public void Dispose() => _sessions.Dispose();
 

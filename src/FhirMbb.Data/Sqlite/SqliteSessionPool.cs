@@ -5,22 +5,28 @@ using SQLitePCL;
 
 namespace FhirMbb.Data.Sqlite;
 
+/// <summary>A session on one open connection, used by one request at a time; a broken one is closed, not used again.</summary>
+internal interface ISqliteSession : IDisposable
+{
+    bool Broken { get; }
+}
+
 /// <summary>
-/// Open read connections, each with the store's hot queries already prepared. Reads by id are the
-/// server's most frequent request; preparing the statement and opening a pooled connection per read
-/// showed up in the read profile, so a session keeps both. A reset statement holds no read lock, so an
-/// idle session never blocks the writer or a WAL checkpoint.
+/// Idle sessions on open connections (<see cref="SqliteReaderSession"/>, <see cref="SqliteSearchSession"/>), each with
+/// its statements already prepared. Reads by id are the server's most frequent request; preparing the statement and
+/// opening a pooled connection per read showed up in the read profile, so a session keeps both. A reset statement holds
+/// no read lock, so an idle session never blocks the writer or a WAL checkpoint.
 /// </summary>
-internal sealed class SqliteReaderPool(string connectionString) : IDisposable
+internal sealed class SqliteSessionPool<T>(Func<T> open) : IDisposable where T : class, ISqliteSession
 {
     // Beyond this many idle sessions, returned ones are closed: enough for every core and some in flight.
     private static readonly int MaxIdle = Math.Max(8, Environment.ProcessorCount * 4);
 
-    private readonly ConcurrentBag<SqliteReaderSession> _idle = [];
+    private readonly ConcurrentBag<T> _idle = [];
     private int _idleCount;
     private bool _disposed;
 
-    public SqliteReaderSession Rent()
+    public T Rent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_idle.TryTake(out var session))
@@ -28,10 +34,10 @@ internal sealed class SqliteReaderPool(string connectionString) : IDisposable
             Interlocked.Decrement(ref _idleCount);
             return session;
         }
-        return new SqliteReaderSession(connectionString);
+        return open();
     }
 
-    public void Return(SqliteReaderSession session)
+    public void Return(T session)
     {
         if (_disposed || session.Broken || Interlocked.Increment(ref _idleCount) > MaxIdle)
         {
@@ -57,7 +63,7 @@ internal sealed class SqliteReaderPool(string connectionString) : IDisposable
 /// columns straight from the row skip Microsoft.Data.Sqlite's per-execution work (a reader object, parameter
 /// lookup by name, an iterator over statements), which the read profile showed beside SQLite's own cost.
 /// </remarks>
-internal sealed class SqliteReaderSession : IDisposable
+internal sealed class SqliteReaderSession : ISqliteSession
 {
     private const int BusyTimeoutMs = 10_000;
 

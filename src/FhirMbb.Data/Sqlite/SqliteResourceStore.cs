@@ -86,14 +86,16 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     /// Files the resources stored before schema 0008 in idx_patient_token under <paramref name="pairings"/> (the
     /// indexer's, which files every resource written since), then marks it ready for searches. Does nothing when it is.
     /// Meant for start-up, before requests: the rows are inserted in one transaction, in key order, from the reference
-    /// and token rows already stored (1M Observations: ~25 s on the 2-core machine).
+    /// and token rows already stored (1M Observations: ~25 s on the 2-core machine). <paramref name="starting"/> is called
+    /// first, only when there is work to do.
     /// </summary>
-    public void FileCodePairings(IEnumerable<CodePairing> pairings)
+    public void FileCodePairings(IEnumerable<CodePairing> pairings, Action? starting = null)
     {
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         connection.Execute("PRAGMA busy_timeout=60000; PRAGMA temp_store=FILE");
         if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM search_structure WHERE ready = 0") == 0) return;
+        starting?.Invoke();
         using var transaction = connection.BeginTransaction(deferred: false);
         foreach (var pairing in pairings)
             connection.Execute(

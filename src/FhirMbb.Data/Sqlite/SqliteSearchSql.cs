@@ -14,10 +14,23 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     // U+10FFFF sorts after every other character in SQLite's binary collation: "starts with v" is [v, v + max).
     private const string MaxChar = "\U0010FFFF";
 
-    public DynamicParameters Parameters { get; } = new();
-
-    /// <summary>The values bound, by name, for a statement run without Dapper.</summary>
+    /// <summary>The values bound, by name, for a statement run without Dapper (SqliteSearchSession).</summary>
     public List<KeyValuePair<string, object?>> Values { get; } = [];
+
+    /// <summary>
+    /// The same values for Dapper, built the first time they are asked for (a list value, an include): a search whose
+    /// statements run without Dapper builds none.
+    /// </summary>
+    public DynamicParameters Parameters => _parameters ??= ForDapper();
+
+    private DynamicParameters? _parameters;
+
+    private DynamicParameters ForDapper()
+    {
+        var parameters = new DynamicParameters();
+        foreach (var (name, value) in Values) parameters.Add(name, value);
+        return parameters;
+    }
 
     /// <summary>True when a value is a list, which only Dapper expands (into one parameter per element).</summary>
     public bool HasLists { get; private set; }
@@ -27,8 +40,8 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     public string Bind(object? value)
     {
         var name = "@p" + _next++.ToString(CultureInfo.InvariantCulture);
-        Parameters.Add(name, value);
         Values.Add(new(name, value));
+        _parameters?.Add(name, value);
         HasLists |= value is System.Collections.IEnumerable and not string;
         return name;
     }

@@ -9,8 +9,9 @@ using Microsoft.Data.Sqlite;
 namespace FhirMbb.Data.Tests;
 
 /// <summary>
-/// The code pairing (schema 0008): idx_patient_token, a patient's code tokens, read for patient=X&amp;code=Y. A search
-/// through it must find exactly what the search without it finds, and its rows must follow each resource's current version.
+/// The code pairing (schemas 0008, 0009): idx_patient_token, a patient's code tokens, read for patient=X&amp;code=Y, and
+/// pages of them sorted by date. A search through it must find exactly what the search without it finds, in the same
+/// order, and its rows must follow each resource's current version.
 /// </summary>
 public sealed class CodePairingTests : IDisposable
 {
@@ -72,7 +73,72 @@ public sealed class CodePairingTests : IDisposable
         return (await search.SearchAsync(Query(type, query))).Matches.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Every match in order, walking the pages of <paramref name="count"/> forward through their cursors (encoded as a
+    /// client gets them), with each match's version; through a store that has not yet seen whether the table is ready.
+    /// </summary>
+    private async Task<List<string>> Walk(string type, string query, int count)
+    {
+        using var search = new SqliteSearchStore(_store.ConnectionString);
+        var first = Query(type, query) with { Count = count };
+        var found = new List<string>();
+        for (var page = await search.SearchAsync(first); ; page = await search.SearchAsync(first with { Cursor = PageCursor.TryDecode(page.Next.Encode()) }))
+        {
+            Assert.True(page.Matches.Count <= count);
+            found.AddRange(page.Matches.Select(m => $"{m.Id}/{m.Version}"));
+            if (page.Next is null) return found;
+        }
+    }
+
     private const string Loinc = "http://loinc.org";
+
+    private static Observation Dated(string id, string patient, string code, string effective, decimal value) => new()
+    {
+        Id = id,
+        Status = ObservationStatus.Final,
+        Code = new CodeableConcept(Loinc, code),
+        Subject = new ResourceReference(patient),
+        Effective = new FhirDateTime(effective),
+        Value = new Quantity(value, "{score}"),
+    };
+
+    [Fact]
+    public async Task A_sorted_page_follows_the_current_version_and_its_date()
+    {
+        Assert.True(await Write(Dated("d1", "Patient/a", "72514-3", "2025-01-01", 7)));
+        Assert.True(await Write(Dated("d2", "Patient/a", "72514-3", "2025-01-02", 6)));
+        Assert.True(await Write(Dated("d3", "Patient/a", "72514-3", "2025-01-03", 5)));
+        // No date: last either way.
+        Assert.True(await Write(Observation("d4", "Patient/a", new Coding(Loinc, "72514-3"))));
+        // Another type with the same code parameter (one param_id for both) and code, and the same patient: not a match.
+        Assert.True(await Write(new Condition { Id = "c1", Code = new CodeableConcept(Loinc, "72514-3"), Subject = new ResourceReference("Patient/a") }));
+        var newest = $"patient=Patient/a&code={Loinc}|72514-3&_sort=-date";
+        var oldest = $"patient=Patient/a&code={Loinc}|72514-3&_sort=date";
+        Assert.Equal(["d3/1", "d2/1", "d1/1", "d4/1"], await Walk("Observation", newest, 2));
+        Assert.Equal(["d1/1", "d2/1", "d3/1", "d4/1"], await Walk("Observation", oldest, 3));
+
+        // A new version with the same patient and code, now the newest, then one with a Period: its rows carry the new
+        // version and date bounds.
+        Assert.True(await Write(Dated("d1", "Patient/a", "72514-3", "2025-01-04", 3), 2, 1));
+        Assert.Equal(["d1/2", "d3/1", "d2/1", "d4/1"], await Walk("Observation", newest, 2));
+        var spread = Dated("d2", "Patient/a", "72514-3", "2025-01-01", 4);
+        spread.Effective = new Period(new FhirDateTime("2024-12-31"), new FhirDateTime("2025-01-05"));
+        Assert.True(await Write(spread, 2, 1));
+        Assert.Equal(["d1/2", "d3/1", "d2/2", "d4/1"], await Walk("Observation", newest, 1));
+        Assert.Equal(["d2/2", "d3/1", "d1/2", "d4/1"], await Walk("Observation", oldest, 10));
+        Assert.Equal(["d1/2", "d2/2", "d3/1", "d4/1"], await Walk("Observation", $"patient=a&code=72514-3", 2));
+
+        // Deleted: gone from every page.
+        Assert.True(await _store.TryWriteAsync(new ResourceWrite("Observation", "d3", 2, 1, DateTimeOffset.UtcNow, null, null)));
+        Assert.Equal(["d1/2", "d2/2", "d4/1"], await Walk("Observation", newest, 2));
+
+        // Filed at start-up, the rows are the same.
+        const string Rows = "SELECT group_concat(type || '/' || rid || '/' || seq || '/' || COALESCE(date_first, 'n') || '/' || COALESCE(date_last, 'n'), ' ') FROM idx_patient_token";
+        var written = Sql<string>(Rows);
+        Execute("DELETE FROM idx_patient_token; UPDATE search_structure SET ready = 0");
+        _store.FileCodePairings(_indexer.CodePairings);
+        Assert.Equal(written, Sql<string>(Rows));
+    }
 
     [Fact]
     public async Task Rows_follow_the_current_version_and_a_delete_removes_them()
@@ -123,7 +189,8 @@ public sealed class CodePairingTests : IDisposable
         var resources = SyntheaData.Resources();
         // All at once: the writer groups them into a few commits.
         Assert.All(await System.Threading.Tasks.Task.WhenAll(resources.Select(r => Write(r))), Assert.True);
-        const string Rows = "SELECT group_concat(pid || '/' || param_id || '/' || code || '/' || system || '/' || rid, ' ') FROM idx_patient_token";
+        const string Rows = "SELECT group_concat(pid || '/' || type || '/' || param_id || '/' || code || '/' || system || '/' || rid || '/' || seq || '/' || " +
+            "COALESCE(date_first, 'n') || '/' || COALESCE(date_last, 'n'), ' ') FROM idx_patient_token";
         var filed = Sql<string>(Rows);
 
         // Filing at start-up gives the same rows as writing did.
@@ -147,13 +214,25 @@ public sealed class CodePairingTests : IDisposable
             queries.Add((group.Key.TypeName, $"patient=Patient/{group.Key.Patient}&code={Uri.EscapeDataString("|" + codings[0].Code)}"));
         }
         Assert.True(queries.Count > 500, $"only {queries.Count} searches");
+        // Pages in date order, walked through their cursors, for the types with a date.
+        var walks = queries.Where(q => q.Type is "Observation" or "Procedure").Take(150)
+            .SelectMany(q => new[] { (q.Type, Query: q.Query + "&_sort=-date", Count: 3), (q.Type, Query: q.Query + "&_sort=date", Count: 2), (q.Type, q.Query, Count: 4) })
+            .ToList();
 
         var through = new List<List<string>>();
         foreach (var (type, query) in queries) through.Add(await Ids(type, query));
         Assert.True(through.Count(ids => ids.Count > 0) > queries.Count / 2);
+        var walked = new List<List<string>>();
+        foreach (var (type, query, count) in walks) walked.Add(await Walk(type, query, count));
+        Assert.True(walked.Count(ids => ids.Count > 4) > 50);
         Execute("UPDATE search_structure SET ready = 0");
         for (var i = 0; i < queries.Count; i++)
             Assert.True(through[i].SequenceEqual(await Ids(queries[i].Type, queries[i].Query)), $"{queries[i].Type}?{queries[i].Query}");
+        for (var i = 0; i < walks.Count; i++)
+        {
+            var without = await Walk(walks[i].Type, walks[i].Query, walks[i].Count);
+            Assert.True(walked[i].SequenceEqual(without), $"{walks[i].Type}?{walks[i].Query}: {string.Join(",", walked[i])} against {string.Join(",", without)}");
+        }
     }
 
     private static string? PatientCompartmentOf(Resource resource) => Core.Rest.PatientCompartment.PatientIdOf(resource);

@@ -1,3 +1,5 @@
+using Hl7.Fhir.Model;
+
 namespace FhirMbb.Core.Search;
 
 // The typed values one resource contributes to the search index, one record per stored row.
@@ -20,25 +22,39 @@ public sealed record UriIndex(int ParamId, string Value);
 /// One of the resource's <c>code</c> tokens filed under a patient its <c>patient</c> parameter points to (see
 /// <see cref="CodePairing"/>). A missing system or code is the empty string, which no real one is.
 /// </summary>
-public sealed record PatientTokenIndex(string PatientId, int ParamId, string System, string Code);
+/// <summary><paramref name="DateFirst"/> and <paramref name="DateLast"/>: the first and last start of the type's date rows, null without any.</summary>
+public sealed record PatientTokenIndex(string PatientId, int ParamId, string System, string Code, long? DateFirst, long? DateLast);
 
 /// <summary>
 /// A type's code tokens paired with its patient: each token row of <paramref name="CodeParamId"/> (the type's <c>code</c>
 /// parameter) is filed under every reference row of <paramref name="PatientParamIds"/> (the stored rows of its
 /// <c>patient</c> parameter) that points to a Patient. So "patient=X and code=Y" (a patient's pain scores) is one range of
-/// one index, instead of a probe of the code for each of the patient's resources.
+/// one index, instead of a probe of the code for each of the patient's resources. Each row also carries the first and last
+/// start of the resource's <paramref name="DateParamId"/> rows (its <c>date</c> parameter, see <see cref="IsSortDate"/>):
+/// the keys of _sort=date and _sort=-date, so a sorted page needs no probe per candidate either.
 /// </summary>
-public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int> PatientParamIds)
+public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int> PatientParamIds, int? DateParamId)
 {
+    /// <summary>The date parameter whose bounds the rows carry: the type's own <c>date</c>, stored under its own id.</summary>
+    public static bool IsSortDate(SearchParameterDefinition parameter) =>
+        parameter is { Code: "date", Type: SearchParamType.Date, IsDerived: false };
+
     /// <summary>The rows the pairing gives a resource of its type, from the resource's other rows.</summary>
     public void Apply(SearchIndexSet set)
     {
+        long? first = null, last = null;
+        foreach (var date in set.Dates)
+        {
+            if (date.ParamId != DateParamId) continue;
+            first = Math.Min(first ?? long.MaxValue, date.Start);
+            last = Math.Max(last ?? long.MinValue, date.Start);
+        }
         foreach (var token in set.Tokens)
         {
             if (token.ParamId != CodeParamId || (token.System is null && token.Code is null)) continue;
             foreach (var reference in set.References)
                 if (reference.TargetType == "Patient" && reference.TargetId is { } patient && PatientParamIds.Contains(reference.ParamId))
-                    set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, token.System ?? "", token.Code ?? ""));
+                    set.PatientTokens.Add(new PatientTokenIndex(patient, token.ParamId, token.System ?? "", token.Code ?? "", first, last));
         }
     }
 }

@@ -35,11 +35,12 @@ public sealed class SearchIndexer
             }
             _byType[type] = paths.ToArray();
             _storedByType[type] = paths.Where(p => !p.Item1.IsDerived).ToArray();
-            // A type with a stored token parameter "code" and an indexed reference parameter "patient".
+            // A type with a stored token parameter "code" and an indexed reference parameter "patient"; and its date, if any.
             var code = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "code" && p.Type == SearchParamType.Token && !p.IsDerived);
             var patient = paths.Select(p => p.Item1).FirstOrDefault(p => p.Code == "patient" && p.Type == SearchParamType.Reference);
+            var date = paths.Select(p => p.Item1).FirstOrDefault(CodePairing.IsSortDate);
             if (code is not null && patient is not null)
-                _pairings[type] = new CodePairing(type, code.Id, patient.Stored.ParamIds);
+                _pairings[type] = new CodePairing(type, code.Id, patient.Stored.ParamIds, date?.Id);
         }
     }
 

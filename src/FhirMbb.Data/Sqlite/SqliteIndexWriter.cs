@@ -15,6 +15,7 @@ internal sealed class SqliteIndexWriter : IDisposable
     private static readonly string[] Tables = ["idx_token", "idx_string", "idx_date", "idx_reference", "idx_quantity", "idx_number", "idx_uri"];
 
     private readonly sqlite3 _db;
+    private readonly sqlite3_stmt _deletePatientTokens;
     private readonly sqlite3_stmt[] _deletes;
     private readonly sqlite3_stmt _token;
     private readonly sqlite3_stmt _string;
@@ -33,10 +34,11 @@ internal sealed class SqliteIndexWriter : IDisposable
         // rows (every pair of them, more than were filed, each one primary-key lookup), so they go before those rows do.
         // Then a range delete on each other table's clustered key removes the resource's rows.
         var deletePatientTokens = Prepare(
-            "DELETE FROM idx_patient_token WHERE (pid, param_id, code, system, rid) IN (" +
-            "SELECT r.target_id, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), r.rid FROM idx_reference r JOIN idx_token t ON t.rid = r.rid " +
+            "DELETE FROM idx_patient_token WHERE (pid, type, param_id, code, system, rid) IN (" +
+            "SELECT r.target_id, ?2, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), r.rid FROM idx_reference r JOIN idx_token t ON t.rid = r.rid " +
             "WHERE r.rid = ?1 AND r.target_type = 'Patient' AND r.target_id IS NOT NULL)");
-        _deletes = [deletePatientTokens, .. Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1"))];
+        _deletes = [.. Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1"))];
+        _deletePatientTokens = deletePatientTokens;
         // OR FAIL rather than the default ABORT: a failing one-row insert has changed nothing (SQLite checks constraints
         // before it writes), and the writer rolls the whole write back anyway, so SQLite need not copy every page the
         // statement touches into a statement journal first (4% of the writer thread's CPU in a Synthea ingest, perf).
@@ -49,18 +51,25 @@ internal sealed class SqliteIndexWriter : IDisposable
         _uri = Prepare("INSERT OR FAIL INTO idx_uri (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _dateMulti = Prepare("INSERT OR IGNORE INTO idx_date_multi (param_id, rid) VALUES (?1, ?2)");
         // IGNORE: a resource may name its patient twice, or carry one coding twice; the row is the same.
-        _patientToken = Prepare("INSERT OR IGNORE INTO idx_patient_token (pid, param_id, code, system, rid) VALUES (?1, ?2, ?3, ?4, ?5)");
+        _patientToken = Prepare("INSERT OR IGNORE INTO idx_patient_token (pid, type, param_id, code, system, rid, seq, date_first, date_last) VALUES (?1, ?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     }
 
+    /// <param name="type">The resource's type, in idx_patient_token's key.</param>
+    /// <param name="seq">The current version's row, which idx_patient_token's rows name.</param>
     /// <param name="isNew">A resource written for the first time has no rows to delete.</param>
-    public void Replace(long rid, SearchIndexSet? index, bool isNew)
+    public void Replace(long rid, string type, long seq, SearchIndexSet? index, bool isNew)
     {
         if (!isNew)
+        {
+            raw.sqlite3_bind_int64(_deletePatientTokens, 1, rid);
+            Text(_deletePatientTokens, 2, type);
+            Step(_deletePatientTokens);
             foreach (var delete in _deletes)
             {
                 raw.sqlite3_bind_int64(delete, 1, rid);
                 Step(delete);
             }
+        }
         if (index is null) return;
 
         var n = 0;
@@ -131,6 +140,10 @@ internal sealed class SqliteIndexWriter : IDisposable
             Text(_patientToken, 3, p.Code);
             Text(_patientToken, 4, p.System);
             raw.sqlite3_bind_int64(_patientToken, 5, rid);
+            raw.sqlite3_bind_int64(_patientToken, 6, seq);
+            Text(_patientToken, 9, type);
+            Integer(_patientToken, 7, p.DateFirst);
+            Integer(_patientToken, 8, p.DateLast);
             Step(_patientToken);
         }
     }
@@ -159,6 +172,12 @@ internal sealed class SqliteIndexWriter : IDisposable
         raw.sqlite3_bind_int64(statement, 1, rid);
         raw.sqlite3_bind_int64(statement, 2, paramId);
         raw.sqlite3_bind_int64(statement, 3, n);
+    }
+
+    private static void Integer(sqlite3_stmt statement, int index, long? value)
+    {
+        if (value is { } v) raw.sqlite3_bind_int64(statement, index, v);
+        else raw.sqlite3_bind_null(statement, index);
     }
 
     // Text is encoded into this one buffer rather than a new UTF-8 array per value (a dozen rows of two or three
@@ -197,7 +216,7 @@ internal sealed class SqliteIndexWriter : IDisposable
 
     public void Dispose()
     {
-        foreach (var statement in _deletes.Concat([_token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti, _patientToken]))
+        foreach (var statement in _deletes.Concat([_deletePatientTokens, _token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti, _patientToken]))
             statement.Dispose();
     }
 }

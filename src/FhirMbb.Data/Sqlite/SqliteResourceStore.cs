@@ -83,8 +83,9 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     public string DatabasePath => _writer.DataSource;
 
     /// <summary>
-    /// Files the resources stored before schema 0008 in idx_patient_token under <paramref name="pairings"/> (the
-    /// indexer's, which files every resource written since), then marks it ready for searches. Does nothing when it is.
+    /// Files the resources stored before schema 0008 (or 0009, which gave the rows their seq and dates) in
+    /// idx_patient_token under <paramref name="pairings"/> (the indexer's, which files every resource written since),
+    /// then marks it ready for searches. Does nothing when it is.
     /// Meant for start-up, before requests: the rows are inserted in one transaction, in key order, from the reference
     /// and token rows already stored (1M Observations: ~25 s on the 2-core machine). <paramref name="starting"/> is called
     /// first, only when there is work to do.
@@ -97,17 +98,20 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         if (connection.ExecuteScalar<long>("SELECT COUNT(*) FROM search_structure WHERE ready = 0") == 0) return;
         starting?.Invoke();
         using var transaction = connection.BeginTransaction(deferred: false);
+        // "+d.param_id": each resource's date rows by its primary key (rid, ...), not a scan of the date index per resource.
         foreach (var pairing in pairings)
             connection.Execute(
                 """
-                INSERT OR IGNORE INTO idx_patient_token (pid, param_id, code, system, rid)
-                SELECT r.target_id, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), x.rid
+                INSERT OR IGNORE INTO idx_patient_token (pid, type, param_id, code, system, rid, seq, date_first, date_last)
+                SELECT r.target_id, x.type, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), x.rid, x.seq,
+                    (SELECT MIN(d.start_ms) FROM idx_date d WHERE d.rid = x.rid AND +d.param_id = @DateParamId),
+                    (SELECT MAX(d.start_ms) FROM idx_date d WHERE d.rid = x.rid AND +d.param_id = @DateParamId)
                 FROM resource x JOIN idx_reference r ON r.rid = x.rid JOIN idx_token t ON t.rid = x.rid
                 WHERE x.type = @Type AND r.param_id IN @PatientParamIds AND r.target_type = 'Patient' AND r.target_id IS NOT NULL
                   AND t.param_id = @CodeParamId AND (t.code IS NOT NULL OR t.system IS NOT NULL)
-                ORDER BY 1, 2, 3, 4, 5
+                ORDER BY 1, 2, 3, 4, 5, 6
                 """,
-                new { pairing.Type, pairing.PatientParamIds, pairing.CodeParamId }, transaction);
+                new { pairing.Type, pairing.PatientParamIds, pairing.CodeParamId, pairing.DateParamId }, transaction);
         connection.Execute("UPDATE search_structure SET ready = 1", transaction: transaction);
         transaction.Commit();
     }
@@ -322,7 +326,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         if (!_conditionalKeys.Apply(rid.Value, write, _transaction!)) return false;
 
         // Only the current version is indexed, in the same transaction: a delete just removes the rows.
-        _indexWriter.Replace(rid.Value, write.IsDelete ? null : write.Index, isNew: write.ExpectedVersion is null);
+        _indexWriter.Replace(rid.Value, write.Type, seq.Value, write.IsDelete ? null : write.Index, isNew: write.ExpectedVersion is null);
         return true;
     }
 

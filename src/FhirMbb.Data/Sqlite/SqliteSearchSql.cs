@@ -102,11 +102,11 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     };
 
     /// <summary>
-    /// The rids of a patient's resources with one of the code condition's tokens, from idx_patient_token (schema 0008),
-    /// where a missing system or code is ''.
+    /// The rows of idx_patient_token (schemas 0008, 0009) for one patient, a type and one of the code condition's tokens,
+    /// where a missing system or code is ''. Columns unqualified.
     /// </summary>
-    public string PatientTokenRows(string patientId, ParameterCondition code) =>
-        $"SELECT rid FROM idx_patient_token WHERE pid = {Bind(patientId)} AND param_id = {Bind(code.Parameter.Id)} AND (" +
+    public string PatientTokenFilter(string patientId, string type, ParameterCondition code) =>
+        $"pid = {Bind(patientId)} AND type = {Bind(type)} AND param_id = {Bind(code.Parameter.Id)} AND (" +
         string.Join(" OR ", code.AnyOf.Cast<TokenValue>().Select(t => "(" + (t switch
         {
             { SystemGiven: false } => $"code = {Bind(t.Code)}",
@@ -335,9 +335,24 @@ internal sealed class SqliteSearchSql(string? baseUrl)
             _ => throw new NotSupportedException($"cannot sort by {parameter.Type}"),
         };
         var aggregate = key.Descending ? "MAX" : "MIN";
-        var missing = numeric
-            ? (key.Descending ? "-9000000000000000000" : "9000000000000000000")
-            : (key.Descending ? "''" : "char(1114111)");
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {ridAlias ?? alias}.rid AND {RowsOf("s", parameter, probe: true)}), {missing})";
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {Table(parameter.Type)} s WHERE s.rid = {ridAlias ?? alias}.rid AND {RowsOf("s", parameter, probe: true)}), {MissingSortKey(numeric, key.Descending)})";
     }
+
+    /// <summary>The key of a resource without a value for the sort parameter: last, either way.</summary>
+    public static string MissingSortKey(bool numeric, bool descending) => numeric
+        ? (descending ? "-9000000000000000000" : "9000000000000000000")
+        : (descending ? "''" : "char(1114111)");
+
+    /// <summary>
+    /// The sort keys of a search whose candidates are rows of idx_patient_token (alias p), which carry the first and last
+    /// start of the type's date (<see cref="CodePairing.IsSortDate"/>): the same keys <see cref="SortExpression"/> computes,
+    /// without a probe. Null when the sort needs anything else.
+    /// </summary>
+    public static List<string>? PatientTokenSortKeys(IReadOnlyList<SearchSort> sort) => sort switch
+    {
+        [] => [],
+        [{ Parameter: { } parameter } key] when CodePairing.IsSortDate(parameter) =>
+            [$"COALESCE(p.{(key.Descending ? "date_last" : "date_first")}, {MissingSortKey(true, key.Descending)})"],
+        _ => null,
+    };
 }

@@ -88,6 +88,8 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         var where = new List<string>();
         var driver = await PairedDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query);
         var others = query.Conditions.Where(c => !driver.Consumed.Any(d => ReferenceEquals(c, d))).ToList();
+        // Nothing but patient=X&code=Y: a page may come from idx_patient_token's rows alone (below).
+        var patientTokens = others.Count == 0 && query.CompartmentPatient is null ? driver.PatientTokens : null;
         // A sorted search (or a count) meets every candidate. It takes them from the index rows (d) and probes
         // the conditions that need only a rid there, before it reads a candidate's resource row: a candidate that
         // fails costs no read of the resource table. (Written in the WHERE of the join, SQLite 3.53 turns the
@@ -159,6 +161,18 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
             : $"SELECT {keyColumns}, {VersionColumns($"c.k{keys.Count - 1}")} FROM (SELECT * FROM (SELECT {select}, r.seq AS seq FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
               $"CROSS JOIN resource_version v ON v.seq = c.seq ORDER BY {order}";
 
+        // patient=X&code=Y alone, sorted by the date or not at all: the page comes from idx_patient_token's rows, which
+        // carry each resource's type, sort keys and current version (a pain diary at 1M Observations: ~55
+        // page reads against ~140, with a date probe and a resource row per candidate). The rows of a deleted resource
+        // are gone with it, so no resource row is needed to rule it out.
+        if (patientTokens is not null && SqliteSearchSql.PatientTokenSortKeys(query.Sort) is { } sortKeys)
+        {
+            var paired = string.Join(", ", sortKeys.Append("p.rid").Select((k, i) => $"{k} AS k{i}"));
+            pageSql = $"SELECT {keyColumns}, {VersionColumns($"c.k{keys.Count - 1}")} FROM (SELECT * FROM (SELECT DISTINCT {paired}, p.seq AS seq " +
+                $"FROM idx_patient_token p WHERE {patientTokens} AND p.rid <= {sql.Bind(snapshot)}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
+                $"CROSS JOIN resource_version v ON v.seq = c.seq ORDER BY {order}";
+        }
+
         List<object?[]> page;
         var read = new Dictionary<long, Row>();
         await using (var reader = await Execute(pageSql))
@@ -210,9 +224,12 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     private sealed record Start(string? Rows, SearchCondition? Condition, SearchCondition[] Consumed)
     {
         public Start(string? rows, SearchCondition? condition) : this(rows, condition, rows is not null && condition is not null ? [condition] : []) { }
+
+        /// <summary>When the rows are idx_patient_token's: their filter there (unqualified columns).</summary>
+        public string? PatientTokens { get; init; }
     }
 
-    // Set once idx_patient_token (schema 0008) holds every stored resource's rows; it never goes back.
+    // Set once idx_patient_token (schemas 0008, 0009) holds every stored resource's rows; it never goes back.
     private volatile bool _pairingReady;
 
     /// <summary>
@@ -235,7 +252,8 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
                 "SELECT ready FROM search_structure WHERE name = 'idx_patient_token'", transaction: transaction, cancellationToken: cancellationToken)) == 1;
             if (!_pairingReady) return null;
         }
-        return new Start(sql.PatientTokenRows(((ReferenceValue)patient.AnyOf[0]).Id!, code), null, [patient, code]);
+        var filter = sql.PatientTokenFilter(((ReferenceValue)patient.AnyOf[0]).Id!, query.Type, code);
+        return new Start($"SELECT rid FROM idx_patient_token WHERE {filter}", null, [patient, code]) { PatientTokens = filter };
     }
 
     private static string Keyset(SqliteSearchSql sql, PageCursor cursor, IReadOnlyList<bool> descending) =>

@@ -133,7 +133,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// <summary>A date window narrower than this starts the search ahead of a token (code=...) and behind a reference.</summary>
     public static readonly long NarrowDateWindow = TimeSpan.FromDays(31).Ticks / TimeSpan.TicksPerMillisecond;
 
-    /// <summary>Rows no longer than this are "short": their start lies within a day before any instant they cover. Matches ix_idx_date_long.</summary>
+    /// <summary>Rows no longer than this are "short": their start lies within a day before any instant they cover.</summary>
     private const long ShortRow = 86_400_000;
 
     /// <summary>
@@ -181,21 +181,91 @@ internal sealed class SqliteSearchSql(string? baseUrl)
 
     /// <summary>
     /// Starts the search from the date index, with exactly the resources that meet every one of the conditions (one date
-    /// parameter, all AND): short rows inside the window that meet them all, long rows (partial index ix_idx_date_long)
-    /// that meet them all, and the resources with several rows for the parameter (idx_date_multi) whose rows meet each
-    /// condition, maybe on different rows. A resource with one row meets them all on that row, so the conditions need no
-    /// probe afterwards.
+    /// parameter, all AND): rows within one day (ix_idx_date_day, schema 0010) on the days they allow
+    /// (<see cref="DayWindow"/>) that meet them all, rows across days (ix_idx_date_crossing) that meet them all, and the
+    /// resources with several rows for the parameter (idx_date_multi) whose rows meet each condition, maybe on different
+    /// rows. A resource with one row meets them all on that row, so the conditions need no probe afterwards.
+    /// <paramref name="ordered"/>: the rids come once each, ascending, and a one-day search reads its day in that order
+    /// (SQLite merges the parts, and the page stops reading when it is full). <paramref name="ridBounds"/> (given a rid
+    /// column) narrows each part, so such a page starts at its cursor.
     /// </summary>
-    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, (long Lo, long Hi) window)
+    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, bool ordered = false, Func<string, string>? ridBounds = null)
     {
         // Date parameters are never derived (the registry keeps them to their own rows), so one param_id is all of them.
         var id = Bind(parameter.Id);
         var all = string.Join(" AND ", conditions.Select(c => "(" + string.Join(" OR ", c.AnyOf.Select(v => "(" + Value(v) + ")")) + ")"));
-        var range = (window.Lo == long.MinValue ? "" : $" AND start_ms >= {Bind(window.Lo)}") + (window.Hi == long.MaxValue ? "" : $" AND start_ms < {Bind(window.Hi)}");
+        var (first, last) = DayWindow(conditions);
+        var days = first == last
+            ? $" AND {DayOf} = {Bind(first)}"
+            : (first == long.MinValue ? "" : $" AND {DayOf} >= {Bind(first)}") + (last == long.MaxValue ? "" : $" AND {DayOf} <= {Bind(last)}");
+        string Bounds(string rid) => ridBounds is null ? "" : " AND " + ridBounds(rid);
         var each = string.Join(" AND ", conditions.Select(c => $"EXISTS ({Probe("m.rid", c.Parameter, c.AnyOf)})"));
-        return $"SELECT rid FROM idx_date WHERE param_id = {id}{range} AND {all} " +
-               $"UNION ALL SELECT rid FROM idx_date INDEXED BY ix_idx_date_long WHERE param_id = {id} AND start_ms < end_ms - {ShortRow} AND {all} " +
-               $"UNION ALL SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {each}";
+        string[] parts =
+        [
+            $"SELECT rid FROM idx_date INDEXED BY ix_idx_date_day WHERE param_id = {id} AND {WithinOneDay}{days} AND {all}{Bounds("rid")}",
+            $"SELECT rid FROM idx_date INDEXED BY ix_idx_date_crossing WHERE param_id = {id} AND {AcrossDays} AND {all}{Bounds("rid")}",
+            $"SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {each}{Bounds("m.rid")}",
+        ];
+        return ordered ? string.Join(" UNION ", parts) + " ORDER BY 1" : string.Join(" UNION ALL ", parts);
+    }
+
+    // A date row's day, as ix_idx_date_day and ix_idx_date_crossing (schema 0010) write it: days since 0001-01-01 UTC.
+    // The text must stay the index's for SQLite to use it.
+    private const string DayOf = "(start_ms + 62135596800000) / 86400000";
+    private const string WithinOneDay = DayOf + " = (end_ms - 1 + 62135596800000) / 86400000";
+    private const string AcrossDays = DayOf + " <> (end_ms - 1 + 62135596800000) / 86400000";
+    private const long DayZero = 62_135_596_800_000;
+    private const long Day = 86_400_000;
+
+    /// <summary>The day of an instant, as <see cref="DayOf"/> gives it for a row starting there (the floor).</summary>
+    public static long DayNumber(long ms)
+    {
+        if (ms > long.MaxValue - DayZero) return long.MaxValue;
+        var shifted = ms + DayZero;
+        var day = shifted / Day;
+        return shifted % Day != 0 && shifted < 0 ? day - 1 : day;
+    }
+
+    /// <summary>
+    /// The days [First, Last] on which a row within one day ([start, end) inside that day) can meet every one of the
+    /// conditions, from each prefix's rule in <see cref="Value"/> over the search value's [lo, hi): eq needs start >= lo and
+    /// end &lt;= hi; gt end > hi, so the row's day ends after hi; ge either; lt and eb start &lt; lo; le start &lt; hi; sa
+    /// start >= hi; ap start &lt; hi + w and end > lo - w. long.MinValue / long.MaxValue for an open side; First > Last
+    /// when none can.
+    /// </summary>
+    public static (long First, long Last) DayWindow(IEnumerable<ParameterCondition> conditions)
+    {
+        var (first, last) = (long.MinValue, long.MaxValue);
+        foreach (var condition in conditions)
+        {
+            // Commas OR: the hull of the values' days.
+            var (cFirst, cLast) = (long.MaxValue, long.MinValue);
+            foreach (var value in condition.AnyOf)
+            {
+                var (vFirst, vLast) = value is DateValue d ? ValueDays(d) : (long.MinValue, long.MaxValue);
+                cFirst = Math.Min(cFirst, vFirst);
+                cLast = Math.Max(cLast, vLast);
+            }
+            first = Math.Max(first, cFirst);
+            last = Math.Min(last, cLast);
+        }
+        return (first, last);
+    }
+
+    private static (long First, long Last) ValueDays(DateValue d)
+    {
+        const long Open = long.MaxValue, OpenLow = long.MinValue;
+        var (lo, hi) = (d.Range.Start, d.Range.End);
+        return d.Prefix switch
+        {
+            SearchPrefix.Eq => (DayNumber(lo), DayNumber(hi - 1)),
+            SearchPrefix.Gt or SearchPrefix.Sa => (DayNumber(hi), Open),
+            SearchPrefix.Ge => (DayNumber(lo), Open),
+            SearchPrefix.Lt or SearchPrefix.Eb => (OpenLow, DayNumber(lo - 1)),
+            SearchPrefix.Le => (OpenLow, DayNumber(hi - 1)),
+            SearchPrefix.Ap => (DayNumber(lo - ApWidening(lo)), DayNumber(hi + ApWidening(lo) - 1)),
+            _ => (OpenLow, Open),
+        };
     }
 
     /// <summary>

@@ -86,7 +86,21 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
 
         var sql = new SqliteSearchSql(query.BaseUrl);
         var where = new List<string>();
-        var driver = await PairedDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query);
+        // An unsorted page (nor a count, nor a page back) takes its rows in rid order: a date driver then gives them in
+        // that order, from the cursor on, so the page reads only as far as it is full.
+        Func<string, string>? pageBounds = null;
+        if (query.Sort.Count == 0 && query.Summary != SummaryMode.Count && query.Cursor?.Backward != true)
+        {
+            // Bound once, when a driver first asks: each of its parts names the same values.
+            string? snapshotName = null, afterName = null;
+            pageBounds = rid =>
+            {
+                snapshotName ??= sql.Bind(snapshot);
+                if (query.Cursor is { Keys: [long after] }) afterName ??= sql.Bind(after);
+                return $"{rid} <= {snapshotName}" + (afterName is null ? "" : $" AND {rid} > {afterName}");
+            };
+        }
+        var driver = await PairedDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query, pageBounds);
         var others = query.Conditions.Where(c => !driver.Consumed.Any(d => ReferenceEquals(c, d))).ToList();
         // Nothing but patient=X&code=Y: a page may come from idx_patient_token's rows alone (below).
         var patientTokens = others.Count == 0 && query.CompartmentPatient is null ? driver.PatientTokens : null;
@@ -105,6 +119,12 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
             candidates = $"SELECT DISTINCT rid FROM ({driver.Rows}) d WHERE {string.Join(" AND ", probes)}";
             from = $"({candidates}) c CROSS JOIN resource r ON r.rid = c.rid";
             rid = "c";
+        }
+        else if (driver.Ordered)
+        {
+            // Conditions that need only a rid are probed on the driver's row, before its resource row is read.
+            from = $"({driver.Rows}) d CROSS JOIN resource r ON r.rid = d.rid";
+            rid = "d";
         }
         else
         {
@@ -191,7 +211,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     /// decide (the driving condition, or all of that date parameter's conditions) is returned so that it is not probed a
     /// second time; an id or _has condition drives with no rows, as a condition on the resource's id.
     /// </summary>
-    private static Start Driver(SqliteSearchSql sql, SearchQuery query)
+    private static Start Driver(SqliteSearchSql sql, SearchQuery query, Func<string, string>? pageBounds)
     {
         var best = query.Conditions
             .Select(c => (Condition: c, Rank: SqliteSearchSql.DriverRank(c)))
@@ -207,12 +227,14 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
             .ToList();
 
         var narrow = dates.FirstOrDefault(d => d.Window.Lo != long.MinValue && d.Window.Hi != long.MaxValue && d.Window.Hi - d.Window.Lo <= SqliteSearchSql.NarrowDateWindow);
+        Start FromDates(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions) =>
+            new(sql.DateDriver(parameter, conditions, pageBounds is not null, pageBounds), null, [.. conditions]) { Ordered = pageBounds is not null };
         if (narrow.Parameter is not null && (best.Condition is null || best.Rank > 2))
-            return new(sql.DateDriver(narrow.Parameter, narrow.Conditions, narrow.Window), null, [.. narrow.Conditions]);
+            return FromDates(narrow.Parameter, narrow.Conditions);
         if (best.Condition is not null)
             return new(sql.DriverRows(best.Condition), best.Condition);
         if (dates.Count > 0)
-            return new(sql.DateDriver(dates[0].Parameter, dates[0].Conditions, dates[0].Window), null, [.. dates[0].Conditions]);
+            return FromDates(dates[0].Parameter, dates[0].Conditions);
         return new(null, null);
     }
 
@@ -227,6 +249,9 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
 
         /// <summary>When the rows are idx_patient_token's: their filter there (unqualified columns).</summary>
         public string? PatientTokens { get; init; }
+
+        /// <summary>The rows come once each in rid order, within the page's bounds (a date driver for an unsorted page).</summary>
+        public bool Ordered { get; init; }
     }
 
     // Set once idx_patient_token (schemas 0008, 0009) holds every stored resource's rows; it never goes back.

@@ -167,7 +167,9 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         var select = string.Join(", ", keys.Select((k, i) => $"{k.Expression} AS k{i}"));
         var order = string.Join(", ", directions.Select((d, i) => $"k{i} {(d ? "DESC" : "ASC")}"));
         var keyset = query.Cursor is { } cursor ? "WHERE " + Keyset(sql, cursor, directions) : "";
-        var limit = sql.Bind(query.Count + 1);
+        // The page size is written into the SQL, not bound: SQLite plans with a bound LIMIT's value, so it compiled the
+        // statement again at each run, ~0.1 ms of a code+date search (sqlite3_stmt_status). It is an int of the query.
+        var limit = (query.Count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Sort keys that need only the rid (every parameter; not _id) are computed and ordered over the candidates
         // alone; the resource rows are then read in that order only until the page is full (SQLite keeps the
         // co-routine's order and sorts no more: "LIMIT -1" keeps it from being flattened into the join). Those rows

@@ -15,8 +15,9 @@ public sealed class SearchScenario : IScenario
     public async Task<IReadOnlyList<ScenarioLine>> RunAsync(BenchmarkRun run)
     {
         var o = run.Options;
+        // Issue 8 asks p95 <= 20 ms of search at 1M Observations; issue 4 asked it of patient+code, and 50 ms of code+date.
         var patientTarget = new Target("p95 <= 20 ms", null);
-        var dateTarget = new Target("p95 <= 50 ms (issue 4)", null);
+        var dateTarget = new Target("p95 <= 20 ms (issue 4: 50)", null);
         var rssTarget = new Target("<= 500 MB at 1M", null);
         // --db: a database loaded by an earlier run (through the server, as below) is reused; its manifest
         // says how many Observations it holds and the Patient ids the server gave out.
@@ -86,7 +87,7 @@ public sealed class SearchScenario : IScenario
                 new ScenarioLine("search patient+code", "req/s", byPatient.PerSecond, null, byPatient.Latency, byPatient.Errors, rss, db,
                     patientTarget with { Met = full ? byPatient.Errors == 0 && byPatient.Latency.P95 <= 20 : null }, $"{scale}; database files read into the page cache before the load; {Report.Cpu(byPatient)}"),
                 new ScenarioLine("search code+date", "req/s", byDate.PerSecond, null, byDate.Latency, byDate.Errors, rss, db,
-                    dateTarget with { Met = full ? byDate.Errors == 0 && byDate.Latency.P95 <= 50 : null }, $"{scale}; {Report.Cpu(byDate)}"),
+                    dateTarget with { Met = full ? byDate.Errors == 0 && byDate.Latency.P95 <= 20 : null }, $"{scale}; {Report.Cpu(byDate)}"),
                 new ScenarioLine("search patient+code, 1 connection", "req/s", onePatient.PerSecond, null, onePatient.Latency, onePatient.Errors, rss, db,
                     null, $"{scale}; one request at a time, no target: see the line at {o.Connections} connections; {Report.Cpu(onePatient)}"),
                 new ScenarioLine("search code+date, 1 connection", "req/s", oneDate.PerSecond, null, oneDate.Latency, oneDate.Errors, rss, db,

@@ -91,12 +91,13 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         Func<string, string>? pageBounds = null;
         if (query.Sort.Count == 0 && query.Summary != SummaryMode.Count && query.Cursor?.Backward != true)
         {
-            // Bound once, when a driver first asks: each of its parts names the same values.
+            // Bound once, when a driver first asks: each of its parts names the same values. Not from the cursor on when
+            // the same rows are counted for the total.
             string? snapshotName = null, afterName = null;
             pageBounds = rid =>
             {
                 snapshotName ??= sql.Bind(snapshot);
-                if (query.Cursor is { Keys: [long after] }) afterName ??= sql.Bind(after);
+                if (query.Cursor is { Keys: [long after] } && query.Total != TotalMode.Accurate) afterName ??= sql.Bind(after);
                 return $"{rid} <= {snapshotName}" + (afterName is null ? "" : $" AND {rid} > {afterName}");
             };
         }

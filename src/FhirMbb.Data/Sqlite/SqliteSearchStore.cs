@@ -34,11 +34,13 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     private const string CacheSizePragma = "PRAGMA cache_size=-16384";
 
     /// <summary>
-    /// Searches running in SQLite at once. Its calls are synchronous and CPU-bound (pages come from the OS cache), so
-    /// more than a few per core only add threads; and each connection in use holds its own page cache, so this also
-    /// bounds their memory. The others wait here without a thread.
+    /// Searches running in SQLite at once: one per core (at least two). Its calls are synchronous and CPU-bound (pages
+    /// come from the OS cache), so more only take turns on the cores; and each connection in use holds its own page
+    /// cache, so this also bounds their memory. The others wait here without a thread, in turn. Against two per core on
+    /// the 2-core machine (1M Observations, 32 connections, three rounds each, interleaved): p95 over p50 1.5-1.8 against
+    /// 1.7-2.0 at the same throughput, and 35 MB less anonymous memory.
     /// </summary>
-    private readonly SemaphoreSlim _running = new(Math.Max(4, Environment.ProcessorCount * 2));
+    private readonly SemaphoreSlim _running = new(Math.Max(2, Environment.ProcessorCount));
 
     // Open connections with their compiled statements; no more are in use than searches may run at once (_running).
     private readonly SqliteSessionPool<SqliteSearchSession> _sessions = new(() => new SqliteSearchSession(connectionString, CacheSizePragma));

@@ -138,7 +138,9 @@ internal sealed class SqliteSearchSql(string? baseUrl)
 
     /// <summary>
     /// The start_ms window that every short index row meeting all these conditions (one date parameter,
-    /// all AND) must lie in: [Lo, Hi), with long.MinValue / long.MaxValue for an open side.
+    /// all AND) must lie in: [Lo, Hi), with long.MinValue / long.MaxValue for an open side. How wide it is decides
+    /// whether the dates start the search (<see cref="NarrowDateWindow"/>); the rows are then found by day
+    /// (<see cref="DayWindow"/>).
     /// </summary>
     public static (long Lo, long Hi) DateWindow(IEnumerable<ParameterCondition> conditions)
     {

@@ -142,16 +142,21 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// whether the dates start the search (<see cref="NarrowDateWindow"/>); the rows are then found by day
     /// (<see cref="DayWindow"/>).
     /// </summary>
-    public static (long Lo, long Hi) DateWindow(IEnumerable<ParameterCondition> conditions)
+    public static (long Lo, long Hi) DateWindow(IEnumerable<ParameterCondition> conditions) => Bounds(conditions, ValueWindow);
+
+    /// <summary>
+    /// Bounds over conditions that all hold (AND), each met by any of its values (commas OR): the intersection of each
+    /// condition's hull of its values' bounds. A value that is not a date bounds nothing.
+    /// </summary>
+    private static (long Lo, long Hi) Bounds(IEnumerable<ParameterCondition> conditions, Func<DateValue, (long Lo, long Hi)> ofValue)
     {
         var (lo, hi) = (long.MinValue, long.MaxValue);
         foreach (var condition in conditions)
         {
-            // Commas OR: the hull of the values' windows.
             var (cLo, cHi) = (long.MaxValue, long.MinValue);
             foreach (var value in condition.AnyOf)
             {
-                var (vLo, vHi) = value is DateValue d ? ValueWindow(d) : (long.MinValue, long.MaxValue);
+                var (vLo, vHi) = value is DateValue d ? ofValue(d) : (long.MinValue, long.MaxValue);
                 cLo = Math.Min(cLo, vLo);
                 cHi = Math.Max(cHi, vHi);
             }
@@ -235,24 +240,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// start >= hi; ap start &lt; hi + w and end > lo - w. long.MinValue / long.MaxValue for an open side; First > Last
     /// when none can.
     /// </summary>
-    public static (long First, long Last) DayWindow(IEnumerable<ParameterCondition> conditions)
-    {
-        var (first, last) = (long.MinValue, long.MaxValue);
-        foreach (var condition in conditions)
-        {
-            // Commas OR: the hull of the values' days.
-            var (cFirst, cLast) = (long.MaxValue, long.MinValue);
-            foreach (var value in condition.AnyOf)
-            {
-                var (vFirst, vLast) = value is DateValue d ? ValueDays(d) : (long.MinValue, long.MaxValue);
-                cFirst = Math.Min(cFirst, vFirst);
-                cLast = Math.Max(cLast, vLast);
-            }
-            first = Math.Max(first, cFirst);
-            last = Math.Min(last, cLast);
-        }
-        return (first, last);
-    }
+    public static (long First, long Last) DayWindow(IEnumerable<ParameterCondition> conditions) => Bounds(conditions, ValueDays);
 
     private static (long First, long Last) ValueDays(DateValue d)
     {

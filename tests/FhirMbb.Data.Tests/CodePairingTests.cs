@@ -13,29 +13,8 @@ namespace FhirMbb.Data.Tests;
 /// pages of them sorted by date. A search through it must find exactly what the search without it finds, in the same
 /// order, and its rows must follow each resource's current version.
 /// </summary>
-public sealed class CodePairingTests : IDisposable
+public sealed class CodePairingTests : IndexedStoreTest
 {
-    private readonly SqliteTestFolder _folder = new();
-    private readonly SqliteResourceStore _store;
-    private readonly SearchParameterRegistry _registry = new();
-    private readonly SearchIndexer _indexer;
-
-    public CodePairingTests()
-    {
-        _store = new SqliteResourceStore(_folder.ConnectionString());
-        _indexer = new SearchIndexer(_registry);
-    }
-
-    public void Dispose()
-    {
-        _store.Dispose();
-        _folder.Dispose();
-    }
-
-    private Task<bool> Write(Resource resource, int version = 1, int? expected = null) =>
-        _store.TryWriteAsync(new ResourceWrite(resource.TypeName, resource.Id!, version, expected, DateTimeOffset.UtcNow,
-            "{}"u8.ToArray(), null, _indexer.Index(resource)));
-
     private static Observation Observation(string id, string? patient, params Coding[] codes) => new()
     {
         Id = id,
@@ -46,48 +25,30 @@ public sealed class CodePairingTests : IDisposable
 
     private T Sql<T>(string sql)
     {
-        using var connection = new SqliteConnection(_store.ConnectionString);
+        using var connection = new SqliteConnection(Store.ConnectionString);
         connection.Open();
         return connection.ExecuteScalar<T>(sql)!;
     }
 
     private void Execute(string sql)
     {
-        using var connection = new SqliteConnection(_store.ConnectionString);
+        using var connection = new SqliteConnection(Store.ConnectionString);
         connection.Open();
         connection.Execute(sql);
-    }
-
-    private SearchQuery Query(string type, string query)
-    {
-        var pairs = query.Split('&').Select(p => p.Split('=', 2)).Select(p => new KeyValuePair<string, string>(p[0], Uri.UnescapeDataString(p[1]))).ToList();
-        var parsed = new SearchQueryParser(_registry).Parse(type, pairs, new SearchLimits());
-        Assert.Empty(parsed.Issues);
-        return parsed.Query with { Count = 1000 };
     }
 
     /// <summary>The ids found, through a search store that has not yet seen whether the table is ready.</summary>
     private async Task<List<string>> Ids(string type, string query)
     {
-        using var search = new SqliteSearchStore(_store.ConnectionString);
+        using var search = new SqliteSearchStore(Store.ConnectionString);
         return (await search.SearchAsync(Query(type, query))).Matches.Select(m => m.Id).Order(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>
-    /// Every match in order, walking the pages of <paramref name="count"/> forward through their cursors (encoded as a
-    /// client gets them), with each match's version; through a store that has not yet seen whether the table is ready.
-    /// </summary>
+    /// <summary>Every match in order, as id/version, through pages of <paramref name="count"/> of a store that has not yet seen whether the table is ready.</summary>
     private async Task<List<string>> Walk(string type, string query, int count)
     {
-        using var search = new SqliteSearchStore(_store.ConnectionString);
-        var first = Query(type, query) with { Count = count };
-        var found = new List<string>();
-        for (var page = await search.SearchAsync(first); ; page = await search.SearchAsync(first with { Cursor = PageCursor.TryDecode(page.Next.Encode()) }))
-        {
-            Assert.True(page.Matches.Count <= count);
-            found.AddRange(page.Matches.Select(m => $"{m.Id}/{m.Version}"));
-            if (page.Next is null) return found;
-        }
+        using var search = new SqliteSearchStore(Store.ConnectionString);
+        return (await Walk(search, type, query, count)).Select(m => $"{m.Id}/{m.Version}").ToList();
     }
 
     private const string Loinc = "http://loinc.org";
@@ -129,14 +90,14 @@ public sealed class CodePairingTests : IDisposable
         Assert.Equal(["d1/2", "d2/2", "d3/1", "d4/1"], await Walk("Observation", $"patient=a&code=72514-3", 2));
 
         // Deleted: gone from every page.
-        Assert.True(await _store.TryWriteAsync(new ResourceWrite("Observation", "d3", 2, 1, DateTimeOffset.UtcNow, null, null)));
+        Assert.True(await Store.TryWriteAsync(new ResourceWrite("Observation", "d3", 2, 1, DateTimeOffset.UtcNow, null, null)));
         Assert.Equal(["d1/2", "d2/2", "d4/1"], await Walk("Observation", newest, 2));
 
         // Filed at start-up, the rows are the same.
         const string Rows = "SELECT group_concat(type || '/' || rid || '/' || seq || '/' || COALESCE(date_first, 'n') || '/' || COALESCE(date_last, 'n'), ' ') FROM idx_patient_token";
         var written = Sql<string>(Rows);
         Execute("DELETE FROM idx_patient_token; UPDATE search_structure SET ready = 0");
-        _store.FileCodePairings(_indexer.CodePairings);
+        Store.FileCodePairings(Indexer.CodePairings);
         Assert.Equal(written, Sql<string>(Rows));
     }
 
@@ -155,7 +116,7 @@ public sealed class CodePairingTests : IDisposable
         Assert.Empty(await Ids("Observation", "patient=Patient/a&code=local"));
         Assert.Equal(["o1"], await Ids("Observation", $"patient=Patient/b&code={Loinc}|2"));
 
-        Assert.True(await _store.TryWriteAsync(new ResourceWrite("Observation", "o1", 3, 2, DateTimeOffset.UtcNow, null, null)));
+        Assert.True(await Store.TryWriteAsync(new ResourceWrite("Observation", "o1", 3, 2, DateTimeOffset.UtcNow, null, null)));
         Assert.Equal(0, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
         Assert.Empty(await Ids("Observation", $"patient=Patient/b&code={Loinc}|2"));
     }
@@ -177,7 +138,7 @@ public sealed class CodePairingTests : IDisposable
 
         // What start-up does for such a database: the rows filed from the stored reference and token rows.
         Execute("UPDATE search_structure SET ready = 0");
-        _store.FileCodePairings(_indexer.CodePairings);
+        Store.FileCodePairings(Indexer.CodePairings);
         Assert.Equal(1, Sql<long>("SELECT ready FROM search_structure WHERE name = 'idx_patient_token'"));
         Assert.Equal(2, Sql<long>("SELECT COUNT(*) FROM idx_patient_token"));
         Assert.Equal(["o1"], await Ids("Observation", search));
@@ -195,7 +156,7 @@ public sealed class CodePairingTests : IDisposable
 
         // Filing at start-up gives the same rows as writing did.
         Execute("DELETE FROM idx_patient_token; UPDATE search_structure SET ready = 0");
-        _store.FileCodePairings(_indexer.CodePairings);
+        Store.FileCodePairings(Indexer.CodePairings);
         Assert.Equal(filed, Sql<string>(Rows));
 
         // Each patient with codes of its Observations, Conditions and Procedures, in each form a client may write them.

@@ -1,5 +1,3 @@
-using FhirMbb.Core.Search;
-using FhirMbb.Core.Storage;
 using FhirMbb.Data.Sqlite;
 using Hl7.Fhir.Model;
 
@@ -12,25 +10,8 @@ namespace FhirMbb.Data.Tests;
 /// day's bounds could lose: instants around midnight UTC and in other zones, days, months, periods across midnight, long
 /// and open periods, Timings of several events, the years 0001 and 1969.
 /// </summary>
-public sealed class DateDriverTests : IDisposable
+public sealed class DateDriverTests : IndexedStoreTest
 {
-    private readonly SqliteTestFolder _folder = new();
-    private readonly SqliteResourceStore _store;
-    private readonly SearchParameterRegistry _registry = new();
-    private readonly SearchIndexer _indexer;
-
-    public DateDriverTests()
-    {
-        _store = new SqliteResourceStore(_folder.ConnectionString());
-        _indexer = new SearchIndexer(_registry);
-    }
-
-    public void Dispose()
-    {
-        _store.Dispose();
-        _folder.Dispose();
-    }
-
     private static readonly string[] Instants =
     [
         "2026-03-09T23:59:59Z", "2026-03-10T00:00:00Z", "2026-03-10T00:00:00.001Z", "2026-03-10T12:00:00Z", "2026-03-10T23:59:59.999Z",
@@ -66,32 +47,8 @@ public sealed class DateDriverTests : IDisposable
         "2026-03-10T10:15:00+05:30", "1969-12-31", "1970-01-01", "0001-01-01", "0001", "2026-03-10T11:00", "2026-03-11T00:00:00.000Z",
     ];
 
-    private SearchQuery Query(string query, int count)
-    {
-        var pairs = query.Split('&').Select(p => p.Split('=', 2)).Select(p => new KeyValuePair<string, string>(p[0], Uri.UnescapeDataString(p[1]))).ToList();
-        var parsed = new SearchQueryParser(_registry).Parse("Observation", pairs, new SearchLimits());
-        Assert.Empty(parsed.Issues);
-        return parsed.Query with { Count = count };
-    }
-
-    /// <summary>
-    /// Every match, walking pages of <paramref name="count"/> through their cursors as a client would; with
-    /// <paramref name="total"/>, each page's total must be the number of matches.
-    /// </summary>
-    private async Task<List<string>> Walk(SqliteSearchStore search, string query, int count, bool total = false)
-    {
-        var first = Query(query, count) with { Total = total ? TotalMode.Accurate : TotalMode.None };
-        var found = new List<string>();
-        var totals = new List<long?>();
-        for (var page = await search.SearchAsync(first); ; page = await search.SearchAsync(first with { Cursor = PageCursor.TryDecode(page.Next.Encode()) }))
-        {
-            found.AddRange(page.Matches.Select(m => m.Id));
-            totals.Add(page.Total);
-            if (page.Next is not null) continue;
-            if (total) Assert.All(totals, t => Assert.Equal(found.Count, t));
-            return found;
-        }
-    }
+    private async Task<List<string>> Walk(SqliteSearchStore search, string query, int count, bool total = false) =>
+        (await Walk(search, "Observation", query, count, total)).Select(m => m.Id).ToList();
 
     [Fact]
     public async Task Searches_from_the_date_index_find_what_probing_each_resource_finds()
@@ -106,9 +63,9 @@ public sealed class DateDriverTests : IDisposable
             Effective = Effective(random),
         });
         foreach (var observation in writes)
-            Assert.True(await _store.TryWriteAsync(new ResourceWrite("Observation", observation.Id, 1, null, DateTimeOffset.UtcNow, "{}"u8.ToArray(), null, _indexer.Index(observation))));
+            Assert.True(await Write(observation));
 
-        using var search = new SqliteSearchStore(_store.ConnectionString);
+        using var search = new SqliteSearchStore(Store.ConnectionString);
         var checkedCount = 0;
         for (var i = 0; i < 300; i++)
         {

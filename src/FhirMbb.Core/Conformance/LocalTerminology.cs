@@ -29,22 +29,7 @@ public sealed class LocalTerminology
     private readonly CachedResolver _resolver;
     private readonly ITerminologyService _service;
     private readonly ITerminologyFallback? _fallback;
-    // One operation at a time in the local service: its expander fills a shared ValueSet's expansion in place
-    // (see CachedCodeValidation).
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-
-    private async Task<T> OneAtATime<T>(Func<Task<T>> operation)
-    {
-        await _oneAtATime.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            return await operation().ConfigureAwait(false);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
-    }
+    private readonly LocalServiceGate _gate = new();
 
     public LocalTerminology(ConformanceCatalog catalog, ITerminologyFallback? fallback = null)
     {
@@ -60,7 +45,7 @@ public sealed class LocalTerminology
         try
         {
             var parameters = new Parameters().Add("url", new FhirUri(valueSetUrl));
-            return (ValueSet)await OneAtATime(() => _service.Expand(parameters)).ConfigureAwait(false);
+            return (ValueSet)await _gate.RunAsync(() => _service.Expand(parameters)).ConfigureAwait(false);
         }
         catch (Hl7.Fhir.Rest.FhirOperationException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
         {
@@ -81,7 +66,7 @@ public sealed class LocalTerminology
         var parameters = new Parameters().Add("url", new FhirUri(valueSetUrl)).Add("code", new Code(code));
         if (system is not null) parameters.Add("system", new FhirUri(system));
         if (display is not null) parameters.Add("display", new FhirString(display));
-        return await OneAtATime(() => _service.ValueSetValidateCode(parameters)).ConfigureAwait(false);
+        return await _gate.RunAsync(() => _service.ValueSetValidateCode(parameters)).ConfigureAwait(false);
     }
 
     /// <summary><c>CodeSystem/$validate-code</c>: is the code defined by the code system?</summary>

@@ -21,8 +21,9 @@ public sealed record UriIndex(int ParamId, string Value);
 /// <summary>
 /// One of the resource's <c>code</c> tokens filed under a patient its <c>patient</c> parameter points to (see
 /// <see cref="CodePairing"/>). A missing system or code is the empty string, which no real one is.
+/// <paramref name="DateFirst"/> and <paramref name="DateLast"/>: the first and last start of the type's date rows, null
+/// without any.
 /// </summary>
-/// <summary><paramref name="DateFirst"/> and <paramref name="DateLast"/>: the first and last start of the type's date rows, null without any.</summary>
 public sealed record PatientTokenIndex(string PatientId, int ParamId, string System, string Code, long? DateFirst, long? DateLast);
 
 /// <summary>

@@ -33,12 +33,11 @@ internal sealed class SqliteIndexWriter : IDisposable
         // idx_patient_token is keyed by patient, not rid: a resource's rows there are found from its reference and token
         // rows (every pair of them, more than were filed, each one primary-key lookup), so they go before those rows do.
         // Then a range delete on each other table's clustered key removes the resource's rows.
-        var deletePatientTokens = Prepare(
+        _deletePatientTokens = Prepare(
             "DELETE FROM idx_patient_token WHERE (pid, type, param_id, code, system, rid) IN (" +
             "SELECT r.target_id, ?2, t.param_id, COALESCE(t.code, ''), COALESCE(t.system, ''), r.rid FROM idx_reference r JOIN idx_token t ON t.rid = r.rid " +
             "WHERE r.rid = ?1 AND r.target_type = 'Patient' AND r.target_id IS NOT NULL)");
         _deletes = [.. Tables.Select(t => Prepare($"DELETE FROM {t} WHERE rid = ?1"))];
-        _deletePatientTokens = deletePatientTokens;
         // OR FAIL rather than the default ABORT: a failing one-row insert has changed nothing (SQLite checks constraints
         // before it writes), and the writer rolls the whole write back anyway, so SQLite need not copy every page the
         // statement touches into a statement journal first (4% of the writer thread's CPU in a Synthea ingest, perf).
@@ -51,7 +50,7 @@ internal sealed class SqliteIndexWriter : IDisposable
         _uri = Prepare("INSERT OR FAIL INTO idx_uri (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
         _dateMulti = Prepare("INSERT OR IGNORE INTO idx_date_multi (param_id, rid) VALUES (?1, ?2)");
         // IGNORE: a resource may name its patient twice, or carry one coding twice; the row is the same.
-        _patientToken = Prepare("INSERT OR IGNORE INTO idx_patient_token (pid, type, param_id, code, system, rid, seq, date_first, date_last) VALUES (?1, ?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        _patientToken = Prepare("INSERT OR IGNORE INTO idx_patient_token (pid, type, param_id, code, system, rid, seq, date_first, date_last) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     }
 
     /// <param name="type">The resource's type, in idx_patient_token's key.</param>
@@ -136,14 +135,14 @@ internal sealed class SqliteIndexWriter : IDisposable
         foreach (var p in index.PatientTokens)
         {
             Text(_patientToken, 1, p.PatientId);
-            raw.sqlite3_bind_int64(_patientToken, 2, p.ParamId);
-            Text(_patientToken, 3, p.Code);
-            Text(_patientToken, 4, p.System);
-            raw.sqlite3_bind_int64(_patientToken, 5, rid);
-            raw.sqlite3_bind_int64(_patientToken, 6, seq);
-            Text(_patientToken, 9, type);
-            Integer(_patientToken, 7, p.DateFirst);
-            Integer(_patientToken, 8, p.DateLast);
+            Text(_patientToken, 2, type);
+            raw.sqlite3_bind_int64(_patientToken, 3, p.ParamId);
+            Text(_patientToken, 4, p.Code);
+            Text(_patientToken, 5, p.System);
+            raw.sqlite3_bind_int64(_patientToken, 6, rid);
+            raw.sqlite3_bind_int64(_patientToken, 7, seq);
+            Integer(_patientToken, 8, p.DateFirst);
+            Integer(_patientToken, 9, p.DateLast);
             Step(_patientToken);
         }
     }

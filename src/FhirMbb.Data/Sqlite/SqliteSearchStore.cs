@@ -105,7 +105,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         }
         var driver = await PairedDriverAsync(connection, transaction, sql, query, cancellationToken) ?? Driver(sql, query, pageBounds);
         var others = query.Conditions.Where(c => !driver.Consumed.Any(d => ReferenceEquals(c, d))).ToList();
-        // Nothing but patient=X&code=Y: a page may come from idx_patient_token's rows alone (below).
+        // Nothing but patient=X&code=Y: the page may come from idx_patient_token's rows alone (pairedKeys, below).
         var patientTokens = others.Count == 0 && query.CompartmentPatient is null ? driver.PatientTokens : null;
         // A sorted search (or a count) meets every candidate. It takes them from the index rows (d) and probes
         // the conditions that need only a rid there, before it reads a candidate's resource row: a candidate that
@@ -162,9 +162,15 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
             }
         if (query.Summary == SummaryMode.Count) return new SearchPage([], [], total, null, null);
 
+        // patient=X&code=Y alone, sorted by the date or not at all: the page comes from idx_patient_token's rows, which
+        // carry each resource's type, sort keys and current version (a pain diary at 1M Observations: ~55 page reads
+        // against ~140, with a date probe and a resource row per candidate). The rows of a deleted resource are gone with
+        // it, so no resource row is needed to rule it out.
+        var pairedKeys = patientTokens is null ? null : SqliteSearchSql.PatientTokenSortKeys(query.Sort);
         // Keys: the requested sort keys, then rid ascending as the tie-breaker that makes the order total.
-        var keys = query.Sort.Select(k => (Expression: sql.SortExpression("r", k, rid), k.Descending)).ToList();
-        keys.Add(($"{rid}.rid", false));
+        List<(string Expression, bool Descending)> keys = pairedKeys is not null
+            ? [.. pairedKeys.Zip(query.Sort, (expression, k) => (expression, k.Descending)), ("p.rid", false)]
+            : [.. query.Sort.Select(k => (sql.SortExpression("r", k, rid), k.Descending)), ($"{rid}.rid", false)];
         var backward = query.Cursor?.Backward == true;
         var directions = keys.Select(k => k.Descending ^ backward).ToList();
         var select = string.Join(", ", keys.Select((k, i) => $"{k.Expression} AS k{i}"));
@@ -180,23 +186,15 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         // version's seq, LIMIT) and its versions joined to the rows it kept by that seq, in the same statement: no second
         // visit to each resource row.
         var keyColumns = string.Join(", ", keys.Select((_, i) => $"c.k{i} AS k{i}"));
-        var pageSql = joined && query.Sort.All(k => k.Parameter is not null)
+        var pageSql = pairedKeys is not null
+            ? $"SELECT {keyColumns}, {VersionColumns($"c.k{keys.Count - 1}")} FROM (SELECT * FROM (SELECT DISTINCT {select}, p.seq AS seq " +
+              $"FROM idx_patient_token p WHERE {patientTokens} AND p.rid <= {sql.Bind(snapshot)}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
+              $"CROSS JOIN resource_version v ON v.seq = c.seq ORDER BY {order}"
+            : joined && query.Sort.All(k => k.Parameter is not null)
             ? $"SELECT {keyColumns}, {StoredColumns} FROM (SELECT * FROM (SELECT {select}, c.rid AS rid FROM ({candidates}) c) q {keyset} ORDER BY {order} LIMIT -1) c " +
               $"CROSS JOIN resource r ON r.rid = c.rid JOIN resource_version v ON v.seq = r.seq WHERE {filter} ORDER BY {order} LIMIT {limit}"
             : $"SELECT {keyColumns}, {VersionColumns($"c.k{keys.Count - 1}")} FROM (SELECT * FROM (SELECT {select}, r.seq AS seq FROM {from} WHERE {filter}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
               $"CROSS JOIN resource_version v ON v.seq = c.seq ORDER BY {order}";
-
-        // patient=X&code=Y alone, sorted by the date or not at all: the page comes from idx_patient_token's rows, which
-        // carry each resource's type, sort keys and current version (a pain diary at 1M Observations: ~55
-        // page reads against ~140, with a date probe and a resource row per candidate). The rows of a deleted resource
-        // are gone with it, so no resource row is needed to rule it out.
-        if (patientTokens is not null && SqliteSearchSql.PatientTokenSortKeys(query.Sort) is { } sortKeys)
-        {
-            var paired = string.Join(", ", sortKeys.Append("p.rid").Select((k, i) => $"{k} AS k{i}"));
-            pageSql = $"SELECT {keyColumns}, {VersionColumns($"c.k{keys.Count - 1}")} FROM (SELECT * FROM (SELECT DISTINCT {paired}, p.seq AS seq " +
-                $"FROM idx_patient_token p WHERE {patientTokens} AND p.rid <= {sql.Bind(snapshot)}) q {keyset} ORDER BY {order} LIMIT {limit}) c " +
-                $"CROSS JOIN resource_version v ON v.seq = c.seq ORDER BY {order}";
-        }
 
         List<object?[]> page;
         var read = new Dictionary<long, Row>();

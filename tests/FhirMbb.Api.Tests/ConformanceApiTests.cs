@@ -176,6 +176,20 @@ public sealed class ConformanceApiTests(FhirApiFactory factory) : IClassFixture<
 
         await (await _client.GetAsync("/fhir/ValueSet/$expand?url=https://example.org/none")).AssertOutcome(HttpStatusCode.NotFound);
         await (await _client.GetAsync("/fhir/ValueSet/$expand")).AssertOutcome(HttpStatusCode.BadRequest);
+        // A code without its system: the client's error (R4 $validate-code), not the server's.
+        await (await _client.GetAsync($"/fhir/ValueSet/$validate-code?url={Uri.EscapeDataString(Canonicals.ValueSets.ProcedureCodes)}&code=64493")).AssertOutcome(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Concurrent_terminology_operations_answer_each_one()
+    {
+        var url = Uri.EscapeDataString(Canonicals.ValueSets.ProcedureCodes);
+        var system = Uri.EscapeDataString(Canonicals.CodeSystems.Cpt);
+        var answers = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i => i % 2 == 0
+            ? (await (await _client.GetAsync($"/fhir/ValueSet/$expand?url={url}")).ReadAs<ValueSet>()).Expansion.Contains.Any(c => c.Code == "64493")
+            : ((FhirBoolean)(await (await _client.GetAsync($"/fhir/ValueSet/$validate-code?url={url}&system={system}&code=64493")).ReadAs<Parameters>())
+                .Parameter.Single(p => p.Name == "result").Value).Value == true));
+        Assert.All(answers, Assert.True);
     }
 
     [Fact]

@@ -31,6 +31,22 @@ public sealed class LocalTerminology
     private readonly ITerminologyFallback? _fallback;
     private readonly LocalServiceGate _gate = new();
 
+    /// <summary>
+    /// One call into the local service, through the gate. A request the service refuses as malformed (a 4xx but 404,
+    /// e.g. a code without a system) is the client's: a 400-class outcome, not a server error.
+    /// </summary>
+    private async Task<T> AskAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await _gate.RunAsync(call).ConfigureAwait(false);
+        }
+        catch (Hl7.Fhir.Rest.FhirOperationException e) when ((int)e.Status is >= 400 and < 500 and not 404)
+        {
+            throw new FhirOperationException((int)e.Status, OperationOutcome.IssueType.Invalid, e.Message);
+        }
+    }
+
     public LocalTerminology(ConformanceCatalog catalog, ITerminologyFallback? fallback = null)
     {
         _catalog = catalog;
@@ -45,7 +61,7 @@ public sealed class LocalTerminology
         try
         {
             var parameters = new Parameters().Add("url", new FhirUri(valueSetUrl));
-            return (ValueSet)await _gate.RunAsync(() => _service.Expand(parameters)).ConfigureAwait(false);
+            return (ValueSet)await AskAsync(() => _service.Expand(parameters)).ConfigureAwait(false);
         }
         catch (Hl7.Fhir.Rest.FhirOperationException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
         {
@@ -66,7 +82,7 @@ public sealed class LocalTerminology
         var parameters = new Parameters().Add("url", new FhirUri(valueSetUrl)).Add("code", new Code(code));
         if (system is not null) parameters.Add("system", new FhirUri(system));
         if (display is not null) parameters.Add("display", new FhirString(display));
-        return await _gate.RunAsync(() => _service.ValueSetValidateCode(parameters)).ConfigureAwait(false);
+        return await AskAsync(() => _service.ValueSetValidateCode(parameters)).ConfigureAwait(false);
     }
 
     /// <summary><c>CodeSystem/$validate-code</c>: is the code defined by the code system?</summary>

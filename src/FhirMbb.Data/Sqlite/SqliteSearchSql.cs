@@ -62,7 +62,8 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         return condition switch
         {
             IdCondition id => $"{alias}.id {(id.Not ? "NOT IN" : "IN")} {Bind(id.Ids)}",
-            ParameterCondition when driving => $"{rid} IN ({DriverRows(condition)})",
+            // Quantities and numbers have no value index (0011_no_value_indexes.sql): probed, never driving.
+            ParameterCondition { Parameter.Type: not (SearchParamType.Quantity or SearchParamType.Number) } when driving => $"{rid} IN ({DriverRows(condition)})",
             ChainCondition => $"{rid} IN ({DriverRows(condition)})",
             ParameterCondition { Parameter.Type: SearchParamType.Token, AnyOf: [TokenValue { SystemGiven: true, System: { } system, Code: { } code }] } p =>
                 $"EXISTS (SELECT 1 FROM idx_token x INDEXED BY ix_idx_token_code WHERE {RowsOf("x", p.Parameter)} " +

@@ -153,11 +153,15 @@ public sealed class CodePairingTests : IndexedStoreTest
         const string Rows = "SELECT group_concat(pid || '/' || type || '/' || param_id || '/' || code || '/' || system || '/' || rid || '/' || seq || '/' || " +
             "COALESCE(date_first, 'n') || '/' || COALESCE(date_last, 'n'), ' ') FROM idx_patient_token";
         var filed = Sql<string>(Rows);
+        const string Bits = "SELECT group_concat(rid || '/' || param_id || '/' || n || '/' || COALESCE(code_bits, 'n'), ' ') FROM idx_date";
+        var bits = Sql<string>(Bits);
+        Assert.True(Sql<long>("SELECT COUNT(*) FROM idx_date WHERE code_bits > 0") > 1000);
 
-        // Filing at start-up gives the same rows as writing did.
-        Execute("DELETE FROM idx_patient_token; UPDATE search_structure SET ready = 0");
+        // Filing at start-up gives the same rows and the same code bits (schema 0012) as writing did.
+        Execute("DELETE FROM idx_patient_token; UPDATE idx_date SET code_bits = NULL; UPDATE search_structure SET ready = 0");
         Store.FileCodePairings(Indexer.CodePairings);
         Assert.Equal(filed, Sql<string>(Rows));
+        Assert.Equal(bits, Sql<string>(Bits));
 
         // Each patient with codes of its Observations, Conditions and Procedures, in each form a client may write them.
         var queries = new List<(string Type, string Query)>();

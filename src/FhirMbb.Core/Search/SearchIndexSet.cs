@@ -7,7 +7,11 @@ public sealed record TokenIndex(int ParamId, string? System, string? Code, strin
 
 public sealed record StringIndex(int ParamId, string Normalized, string Exact);
 
-public sealed record DateIndex(int ParamId, long Start, long End);
+/// <summary>
+/// <paramref name="CodeBits"/>: on the rows of a type's own <c>date</c>, the bits of its <c>code</c> tokens
+/// (<see cref="CodePairing.CodeBit"/>); null elsewhere.
+/// </summary>
+public sealed record DateIndex(int ParamId, long Start, long End, long? CodeBits = null);
 
 /// <summary>A reference by type and id when it has them, its absolute URL when it is one, and its identifier.</summary>
 public sealed record ReferenceIndex(int ParamId, string? TargetType, string? TargetId, string? Url, string? IdentifierSystem, string? IdentifierValue);
@@ -32,13 +36,31 @@ public sealed record PatientTokenIndex(string PatientId, int ParamId, string Sys
 /// <c>patient</c> parameter) that points to a Patient. So "patient=X and code=Y" (a patient's pain scores) is one range of
 /// one index, instead of a probe of the code for each of the patient's resources. Each row also carries the first and last
 /// start of the resource's <paramref name="DateParamId"/> rows (its <c>date</c> parameter, see <see cref="IsSortDate"/>):
-/// the keys of _sort=date and _sort=-date, so a sorted page needs no probe per candidate either.
+/// the keys of _sort=date and _sort=-date, so a sorted page needs no probe per candidate either. And those date rows carry
+/// the bits of the resource's codes (<see cref="CodeBit"/>), for searches of a code and a date without a patient.
 /// </summary>
 public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int> PatientParamIds, int? DateParamId)
 {
     /// <summary>The date parameter whose bounds the rows carry: the type's own <c>date</c>, stored under its own id.</summary>
     public static bool IsSortDate(SearchParameterDefinition parameter) =>
         parameter is { Code: "date", Type: SearchParamType.Date, IsDerived: false };
+
+    /// <summary>
+    /// The bit a code sets in <see cref="DateIndex.CodeBits"/>: one of 63 (the sign bit stays clear), by an FNV-1a hash of
+    /// the code's UTF-16 units, stable across processes. A date row whose bits lack every bit of a search's codes cannot
+    /// belong to a match, so a code+date search skips it in the date index instead of probing its code
+    /// (SqliteSearchSql.DateDriver); rows whose bits hold one are still probed, as two codes may share a bit.
+    /// </summary>
+    public static long CodeBit(string code)
+    {
+        var hash = 2166136261u;
+        foreach (var unit in code)
+        {
+            hash ^= unit;
+            hash *= 16777619u;
+        }
+        return 1L << (int)(hash % 63);
+    }
 
     /// <summary>The rows the pairing gives a resource of its type, from the resource's other rows.</summary>
     public void Apply(SearchIndexSet set)
@@ -49,6 +71,15 @@ public sealed record CodePairing(string Type, int CodeParamId, IReadOnlyList<int
             if (date.ParamId != DateParamId) continue;
             first = Math.Min(first ?? long.MaxValue, date.Start);
             last = Math.Max(last ?? long.MinValue, date.Start);
+        }
+        if (first is not null)
+        {
+            // Zero when the resource has no code at all: no code=... search can match it.
+            var bits = 0L;
+            foreach (var token in set.Tokens)
+                if (token.ParamId == CodeParamId && token.Code is { } code) bits |= CodeBit(code);
+            for (var i = 0; i < set.Dates.Count; i++)
+                if (set.Dates[i].ParamId == DateParamId) set.Dates[i] = set.Dates[i] with { CodeBits = bits };
         }
         foreach (var token in set.Tokens)
         {

@@ -43,7 +43,7 @@ internal sealed class SqliteIndexWriter : IDisposable
         // statement touches into a statement journal first (4% of the writer thread's CPU in a Synthea ingest, perf).
         _token = Prepare("INSERT OR FAIL INTO idx_token (rid, param_id, n, system, code, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         _string = Prepare("INSERT OR FAIL INTO idx_string (rid, param_id, n, normalized, exact) VALUES (?1, ?2, ?3, ?4, ?5)");
-        _date = Prepare("INSERT OR FAIL INTO idx_date (rid, param_id, n, start_ms, end_ms) VALUES (?1, ?2, ?3, ?4, ?5)");
+        _date = Prepare("INSERT OR FAIL INTO idx_date (rid, param_id, n, start_ms, end_ms, code_bits) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         _reference = Prepare("INSERT OR FAIL INTO idx_reference (rid, param_id, n, target_type, target_id, url, identifier_system, identifier_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
         _quantity = Prepare("INSERT OR FAIL INTO idx_quantity (rid, param_id, n, value, system, code, unit) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
         _number = Prepare("INSERT OR FAIL INTO idx_number (rid, param_id, n, value) VALUES (?1, ?2, ?3, ?4)");
@@ -94,6 +94,7 @@ internal sealed class SqliteIndexWriter : IDisposable
             Key(_date, rid, d.ParamId, n++);
             raw.sqlite3_bind_int64(_date, 4, d.Start);
             raw.sqlite3_bind_int64(_date, 5, d.End);
+            Integer(_date, 6, d.CodeBits);
             Step(_date);
         }
         ListSeveralDates(rid, index.Dates);

@@ -195,9 +195,10 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// rows. A resource with one row meets them all on that row, so the conditions need no probe afterwards.
     /// <paramref name="ordered"/>: the rids come once each, ascending, and a one-day search reads its day in that order
     /// (SQLite merges the parts, and the page stops reading when it is full). <paramref name="ridBounds"/> (given a rid
-    /// column) narrows each part, so such a page starts at its cursor.
+    /// column) narrows each part, so such a page starts at its cursor. <paramref name="codeBits"/> (schema 0012): the rows
+    /// of the day and crossing indexes must hold one of these bits, or none at all (NULL: not known), to be taken.
     /// </summary>
-    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, bool ordered = false, Func<string, string>? ridBounds = null)
+    public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, bool ordered = false, Func<string, string>? ridBounds = null, long? codeBits = null)
     {
         // Date parameters are never derived (the registry keeps them to their own rows), so one param_id is all of them.
         var id = Bind(parameter.Id);
@@ -206,12 +207,13 @@ internal sealed class SqliteSearchSql(string? baseUrl)
         var days = first == last
             ? $" AND {DayOf} = {Bind(first)}"
             : (first == long.MinValue ? "" : $" AND {DayOf} >= {Bind(first)}") + (last == long.MaxValue ? "" : $" AND {DayOf} <= {Bind(last)}");
+        var bits = codeBits is { } b ? $" AND (code_bits IS NULL OR code_bits & {Bind(b)} <> 0)" : "";
         string Bounds(string rid) => ridBounds is null ? "" : " AND " + ridBounds(rid);
         var each = string.Join(" AND ", conditions.Select(c => $"EXISTS ({Probe("m.rid", c.Parameter, c.AnyOf)})"));
         string[] parts =
         [
-            $"SELECT rid FROM idx_date INDEXED BY ix_idx_date_day WHERE param_id = {id} AND {WithinOneDay}{days} AND {all}{Bounds("rid")}",
-            $"SELECT rid FROM idx_date INDEXED BY ix_idx_date_crossing WHERE param_id = {id} AND {AcrossDays} AND {all}{Bounds("rid")}",
+            $"SELECT rid FROM idx_date INDEXED BY ix_idx_date_day WHERE param_id = {id} AND {WithinOneDay}{days} AND {all}{bits}{Bounds("rid")}",
+            $"SELECT rid FROM idx_date INDEXED BY ix_idx_date_crossing WHERE param_id = {id} AND {AcrossDays} AND {all}{bits}{Bounds("rid")}",
             $"SELECT m.rid FROM idx_date_multi m WHERE m.param_id = {id} AND {each}{Bounds("m.rid")}",
         ];
         return ordered ? string.Join(" UNION ", parts) + " ORDER BY 1" : string.Join(" UNION ALL ", parts);

@@ -231,7 +231,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
 
         var narrow = dates.FirstOrDefault(d => d.Window.Lo != long.MinValue && d.Window.Hi != long.MaxValue && d.Window.Hi - d.Window.Lo <= SqliteSearchSql.NarrowDateWindow);
         Start FromDates(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions) =>
-            new(sql.DateDriver(parameter, conditions, pageBounds is not null, pageBounds), null, [.. conditions]) { Ordered = pageBounds is not null };
+            new(sql.DateDriver(parameter, conditions, pageBounds is not null, pageBounds, CodeBits(query, parameter)), null, [.. conditions]) { Ordered = pageBounds is not null };
         if (narrow.Parameter is not null && (best.Condition is null || best.Rank > 2))
             return FromDates(narrow.Parameter, narrow.Conditions);
         if (best.Condition is not null)
@@ -239,6 +239,20 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
         if (dates.Count > 0)
             return FromDates(dates[0].Parameter, dates[0].Conditions);
         return new(null, null);
+    }
+
+    /// <summary>
+    /// The bits (CodePairing.CodeBit) of which a row of the type's own date must hold one to belong to a match: those of the
+    /// codes of a code=... condition whose values all name a code. Null when there is no such condition: a code given by
+    /// its system alone, :text or :not name none.
+    /// </summary>
+    private static long? CodeBits(SearchQuery query, SearchParameterDefinition date)
+    {
+        if (!CodePairing.IsSortDate(date)) return null;
+        var code = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
+            c.Parameter is { Code: "code", Type: SearchParamType.Token, IsDerived: false } &&
+            c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue { Code: not null }));
+        return code?.AnyOf.Aggregate(0L, (bits, v) => bits | CodePairing.CodeBit(((TokenValue)v).Code!));
     }
 
     /// <summary>

@@ -88,7 +88,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     /// and gives the date rows stored before schema 0012 their code bits; each structure is then marked ready. Does
     /// nothing when both are.
     /// Meant for start-up, before requests: one transaction, the rows inserted in key order, from the reference, token
-    /// and date rows already stored (1M Observations: ~25 s for the pairings, ~10 s for the bits on the 2-core machine).
+    /// and date rows already stored (1M Observations: ~25 s for the pairings, ~6 s for the bits on the 2-core machine).
     /// <paramref name="starting"/> is called first, only when there is work to do.
     /// </summary>
     public void FileCodePairings(IEnumerable<CodePairing> pairings, Action? starting = null)

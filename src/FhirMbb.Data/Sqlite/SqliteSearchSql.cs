@@ -196,7 +196,7 @@ internal sealed class SqliteSearchSql(string? baseUrl)
     /// <paramref name="ordered"/>: the rids come once each, ascending, and a one-day search reads its day in that order
     /// (SQLite merges the parts, and the page stops reading when it is full). <paramref name="ridBounds"/> (given a rid
     /// column) narrows each part, so such a page starts at its cursor. <paramref name="codeBits"/> (schema 0012): the rows
-    /// of the day and crossing indexes must hold one of these bits, or none at all (NULL: not known), to be taken.
+    /// of the day and crossing indexes must hold one of these bits, or have none known (NULL), to be taken.
     /// </summary>
     public string DateDriver(SearchParameterDefinition parameter, IReadOnlyList<ParameterCondition> conditions, bool ordered = false, Func<string, string>? ridBounds = null, long? codeBits = null)
     {

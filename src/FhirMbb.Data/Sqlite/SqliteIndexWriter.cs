@@ -15,17 +15,19 @@ internal sealed class SqliteIndexWriter : IDisposable
     private static readonly string[] Tables = ["idx_token", "idx_string", "idx_date", "idx_reference", "idx_quantity", "idx_number", "idx_uri"];
 
     private readonly sqlite3 _db;
-    private readonly sqlite3_stmt _deletePatientTokens;
-    private readonly sqlite3_stmt[] _deletes;
-    private readonly sqlite3_stmt _token;
-    private readonly sqlite3_stmt _string;
-    private readonly sqlite3_stmt _date;
-    private readonly sqlite3_stmt _reference;
-    private readonly sqlite3_stmt _quantity;
-    private readonly sqlite3_stmt _number;
-    private readonly sqlite3_stmt _uri;
-    private readonly sqlite3_stmt _dateMulti;
-    private readonly sqlite3_stmt _patientToken;
+    // The statements, disposed with the writer; the fields below are views on their pointers (SqliteStatement).
+    private readonly List<sqlite3_stmt> _owned = [];
+    private readonly SqliteStatement _deletePatientTokens;
+    private readonly SqliteStatement[] _deletes;
+    private readonly SqliteStatement _token;
+    private readonly SqliteStatement _string;
+    private readonly SqliteStatement _date;
+    private readonly SqliteStatement _reference;
+    private readonly SqliteStatement _quantity;
+    private readonly SqliteStatement _number;
+    private readonly SqliteStatement _uri;
+    private readonly SqliteStatement _dateMulti;
+    private readonly SqliteStatement _patientToken;
 
     public SqliteIndexWriter(SqliteConnection connection)
     {
@@ -60,12 +62,12 @@ internal sealed class SqliteIndexWriter : IDisposable
     {
         if (!isNew)
         {
-            raw.sqlite3_bind_int64(_deletePatientTokens, 1, rid);
+            _deletePatientTokens.BindInt64(1, rid);
             Text(_deletePatientTokens, 2, type);
             Step(_deletePatientTokens);
             foreach (var delete in _deletes)
             {
-                raw.sqlite3_bind_int64(delete, 1, rid);
+                delete.BindInt64(1, rid);
                 Step(delete);
             }
         }
@@ -92,8 +94,8 @@ internal sealed class SqliteIndexWriter : IDisposable
         foreach (var d in index.Dates)
         {
             Key(_date, rid, d.ParamId, n++);
-            raw.sqlite3_bind_int64(_date, 4, d.Start);
-            raw.sqlite3_bind_int64(_date, 5, d.End);
+            _date.BindInt64(4, d.Start);
+            _date.BindInt64(5, d.End);
             Integer(_date, 6, d.CodeBits);
             Step(_date);
         }
@@ -113,7 +115,7 @@ internal sealed class SqliteIndexWriter : IDisposable
         foreach (var q in index.Quantities)
         {
             Key(_quantity, rid, q.ParamId, n++);
-            raw.sqlite3_bind_double(_quantity, 4, (double)q.Value);
+            _quantity.BindDouble(4, (double)q.Value);
             Text(_quantity, 5, q.System);
             Text(_quantity, 6, q.Code);
             Text(_quantity, 7, q.Unit);
@@ -123,7 +125,7 @@ internal sealed class SqliteIndexWriter : IDisposable
         foreach (var num in index.Numbers)
         {
             Key(_number, rid, num.ParamId, n++);
-            raw.sqlite3_bind_double(_number, 4, (double)num.Value);
+            _number.BindDouble(4, (double)num.Value);
             Step(_number);
         }
         n = 0;
@@ -137,11 +139,11 @@ internal sealed class SqliteIndexWriter : IDisposable
         {
             Text(_patientToken, 1, p.PatientId);
             Text(_patientToken, 2, type);
-            raw.sqlite3_bind_int64(_patientToken, 3, p.ParamId);
+            _patientToken.BindInt64(3, p.ParamId);
             Text(_patientToken, 4, p.Code);
             Text(_patientToken, 5, p.System);
-            raw.sqlite3_bind_int64(_patientToken, 6, rid);
-            raw.sqlite3_bind_int64(_patientToken, 7, seq);
+            _patientToken.BindInt64(6, rid);
+            _patientToken.BindInt64(7, seq);
             Integer(_patientToken, 8, p.DateFirst);
             Integer(_patientToken, 9, p.DateLast);
             Step(_patientToken);
@@ -161,34 +163,34 @@ internal sealed class SqliteIndexWriter : IDisposable
             for (var j = 0; j < i; j++)
                 if (dates[j].ParamId == dates[i].ParamId) earlier++;
             if (earlier != 1) continue;
-            raw.sqlite3_bind_int64(_dateMulti, 1, dates[i].ParamId);
-            raw.sqlite3_bind_int64(_dateMulti, 2, rid);
+            _dateMulti.BindInt64(1, dates[i].ParamId);
+            _dateMulti.BindInt64(2, rid);
             Step(_dateMulti);
         }
     }
 
-    private static void Key(sqlite3_stmt statement, long rid, int paramId, int n)
+    private static void Key(SqliteStatement statement, long rid, int paramId, int n)
     {
-        raw.sqlite3_bind_int64(statement, 1, rid);
-        raw.sqlite3_bind_int64(statement, 2, paramId);
-        raw.sqlite3_bind_int64(statement, 3, n);
+        statement.BindInt64(1, rid);
+        statement.BindInt64(2, paramId);
+        statement.BindInt64(3, n);
     }
 
-    private static void Integer(sqlite3_stmt statement, int index, long? value)
+    private static void Integer(SqliteStatement statement, int index, long? value)
     {
-        if (value is { } v) raw.sqlite3_bind_int64(statement, index, v);
-        else raw.sqlite3_bind_null(statement, index);
+        if (value is { } v) statement.BindInt64(index, v);
+        else statement.BindNull(index);
     }
 
     // Text is encoded into this one buffer rather than a new UTF-8 array per value (a dozen rows of two or three
     // strings per resource); SQLite copies what is bound.
     private byte[] _utf8 = new byte[1024];
 
-    private void Text(sqlite3_stmt statement, int index, string? value)
+    private void Text(SqliteStatement statement, int index, string? value)
     {
         if (value is null)
         {
-            raw.sqlite3_bind_null(statement, index);
+            statement.BindNull(index);
             return;
         }
         var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
@@ -196,27 +198,27 @@ internal sealed class SqliteIndexWriter : IDisposable
         var bytes = _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, _utf8));
         // As when a string is bound directly: SQLite reads it as NUL-terminated, so text ends at a NUL.
         var nul = bytes.IndexOf((byte)0);
-        raw.sqlite3_bind_text(statement, index, nul >= 0 ? bytes[..nul] : bytes);
+        statement.BindText(index, nul >= 0 ? bytes[..nul] : bytes);
     }
 
     /// <summary>Runs the statement and resets it for the next row; a failure (a constraint) throws as any SQLite error would.</summary>
-    private void Step(sqlite3_stmt statement)
+    private void Step(SqliteStatement statement)
     {
-        var rc = raw.sqlite3_step(statement);
-        raw.sqlite3_reset(statement);
+        var rc = statement.Step();
+        statement.Reset();
         if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, _db);
     }
 
-    private sqlite3_stmt Prepare(string sql)
+    private SqliteStatement Prepare(string sql)
     {
         var rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
         SqliteException.ThrowExceptionForRC(rc, _db);
-        return statement;
+        _owned.Add(statement);
+        return new SqliteStatement(statement);
     }
 
     public void Dispose()
     {
-        foreach (var statement in _deletes.Concat([_deletePatientTokens, _token, _string, _date, _reference, _quantity, _number, _uri, _dateMulti, _patientToken]))
-            statement.Dispose();
+        foreach (var statement in _owned) statement.Dispose();
     }
 }

@@ -68,10 +68,12 @@ internal sealed class SqliteReaderSession : ISqliteSession
     private const int BusyTimeoutMs = 10_000;
 
     private readonly SqliteConnection _connection;
-    private readonly sqlite3_stmt _current;
-    private readonly sqlite3_stmt _version;
-    private readonly sqlite3_stmt _patient;
-    private readonly sqlite3_stmt _bySequence;
+    // The statements, disposed with the session; the fields below are views on their pointers (SqliteStatement).
+    private readonly List<sqlite3_stmt> _owned = [];
+    private readonly SqliteStatement _current;
+    private readonly SqliteStatement _version;
+    private readonly SqliteStatement _patient;
+    private readonly SqliteStatement _bySequence;
 
     public SqliteReaderSession(string connectionString)
     {
@@ -99,16 +101,16 @@ internal sealed class SqliteReaderSession : ISqliteSession
 
     public StoredResource? ReadCurrent(string type, string id)
     {
-        Check(raw.sqlite3_bind_text(_current, 1, type));
-        Check(raw.sqlite3_bind_text(_current, 2, id));
+        BindText(_current, 1, type);
+        BindText(_current, 2, id);
         return Single(_current, type, id, withFacts: true);
     }
 
     public StoredResource? ReadVersion(string type, string id, int version)
     {
-        Check(raw.sqlite3_bind_text(_version, 1, type));
-        Check(raw.sqlite3_bind_text(_version, 2, id));
-        Check(raw.sqlite3_bind_int(_version, 3, version));
+        BindText(_version, 1, type);
+        BindText(_version, 2, id);
+        Check(_version.BindInt64(3, version));
         return Single(_version, type, id, withFacts: false);
     }
 
@@ -118,31 +120,31 @@ internal sealed class SqliteReaderSession : ISqliteSession
         var rows = new List<StoredResource>();
         try
         {
-            Check(raw.sqlite3_bind_text(_patient, 1, patientId));
-            Check(raw.sqlite3_bind_text(_patient, 2, type));
+            BindText(_patient, 1, patientId);
+            BindText(_patient, 2, type);
             int rc;
-            while ((rc = raw.sqlite3_step(_patient)) == raw.SQLITE_ROW)
+            while ((rc = _patient.Step()) == raw.SQLITE_ROW)
             {
-                var id = raw.sqlite3_column_text(_patient, 1).utf8_to_string();
-                var version = raw.sqlite3_column_int(_patient, 2);
-                var sequence = raw.sqlite3_column_int64(_patient, 0);
-                var facts = raw.sqlite3_column_blob(_patient, 4);
+                var id = _patient.ColumnText(1);
+                var version = _patient.ColumnInt(2);
+                var sequence = _patient.ColumnInt64(0);
+                var facts = _patient.ColumnBlob(4);
                 var wantsJson = needsJson is null || needsJson(new StoredVersionKey(type, id, version, sequence), facts);
                 var kept = facts.IsEmpty ? ReadOnlyMemory<byte>.Empty : facts.ToArray();
                 var json = ReadOnlyMemory<byte>.Empty;
                 long lastUpdated;
                 // A row written before schema 0007 has no time of its own: its version row gives it.
-                if (wantsJson || raw.sqlite3_column_type(_patient, 3) == raw.SQLITE_NULL)
+                if (wantsJson || _patient.ColumnType(3) == raw.SQLITE_NULL)
                     (lastUpdated, json) = ReadVersionRow(sequence, wantsJson);
                 else
-                    lastUpdated = raw.sqlite3_column_int64(_patient, 3);
+                    lastUpdated = _patient.ColumnInt64(3);
                 rows.Add(new StoredResource(type, id, version, DateTimeOffset.FromUnixTimeMilliseconds(lastUpdated), false, json, sequence, patientId, kept));
             }
             if (rc != raw.SQLITE_DONE) Check(rc);
         }
         finally
         {
-            raw.sqlite3_reset(_patient);
+            _patient.Reset();
         }
         return rows;
     }
@@ -152,42 +154,53 @@ internal sealed class SqliteReaderSession : ISqliteSession
     {
         try
         {
-            Check(raw.sqlite3_bind_int64(_bySequence, 1, sequence));
-            var rc = raw.sqlite3_step(_bySequence);
+            Check(_bySequence.BindInt64(1, sequence));
+            var rc = _bySequence.Step();
             // The current row names its version row in the same snapshot, so it is there.
             if (rc != raw.SQLITE_ROW) Check(rc == raw.SQLITE_DONE ? raw.SQLITE_CORRUPT : rc);
-            return (raw.sqlite3_column_int64(_bySequence, 0), withJson ? Blob(_bySequence, 1) : ReadOnlyMemory<byte>.Empty);
+            return (_bySequence.ColumnInt64(0), withJson ? Blob(_bySequence, 1) : ReadOnlyMemory<byte>.Empty);
         }
         finally
         {
-            raw.sqlite3_reset(_bySequence);
+            _bySequence.Reset();
         }
     }
 
-    private static ReadOnlyMemory<byte> Blob(sqlite3_stmt statement, int column) =>
-        raw.sqlite3_column_type(statement, column) == raw.SQLITE_NULL ? ReadOnlyMemory<byte>.Empty : raw.sqlite3_column_blob(statement, column).ToArray();
+    private static ReadOnlyMemory<byte> Blob(SqliteStatement statement, int column) =>
+        statement.ColumnType(column) == raw.SQLITE_NULL ? ReadOnlyMemory<byte>.Empty : statement.ColumnBlob(column).ToArray();
+
+    // UTF-8 of the bound text, reused (a statement copies what is bound).
+    private byte[] _utf8 = new byte[256];
+
+    /// <summary>Binds text as SQLitePCLRaw's string overload does: up to its first NUL, if any.</summary>
+    private void BindText(SqliteStatement statement, int index, string value)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        var bytes = _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, _utf8));
+        var nul = bytes.IndexOf((byte)0);
+        Check(statement.BindText(index, nul >= 0 ? bytes[..nul] : bytes));
+    }
 
     /// <summary>The one row of a read by id, or null; the statement is reset before returning, so it holds no read lock.</summary>
-    private StoredResource? Single(sqlite3_stmt statement, string type, string id, bool withFacts)
+    private StoredResource? Single(SqliteStatement statement, string type, string id, bool withFacts)
     {
         try
         {
-            var rc = raw.sqlite3_step(statement);
+            var rc = statement.Step();
             if (rc == raw.SQLITE_DONE) return null;
             if (rc != raw.SQLITE_ROW) Check(rc);
             var json = Blob(statement, 4);
-            var patientId = raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL
-                ? null
-                : raw.sqlite3_column_text(statement, 5).utf8_to_string();
+            var patientId = statement.ColumnType(5) == raw.SQLITE_NULL ? null : statement.ColumnText(5);
             // Only the current version has facts (column 6 of the read by id).
             var facts = withFacts ? Blob(statement, 6) : ReadOnlyMemory<byte>.Empty;
-            return new StoredResource(type, id, raw.sqlite3_column_int(statement, 1),
-                DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(statement, 2)), raw.sqlite3_column_int64(statement, 3) != 0,
-                json, raw.sqlite3_column_int64(statement, 0), patientId, facts);
+            return new StoredResource(type, id, statement.ColumnInt(1),
+                DateTimeOffset.FromUnixTimeMilliseconds(statement.ColumnInt64(2)), statement.ColumnInt64(3) != 0,
+                json, statement.ColumnInt64(0), patientId, facts);
         }
         finally
         {
-            raw.sqlite3_reset(statement);
+            statement.Reset();
         }
     }
 
@@ -199,18 +212,16 @@ internal sealed class SqliteReaderSession : ISqliteSession
         SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
     }
 
-    private sqlite3_stmt PrepareRaw(string sql)
+    private SqliteStatement PrepareRaw(string sql)
     {
         Check(raw.sqlite3_prepare_v2(_connection.Handle, sql, out var statement));
-        return statement;
+        _owned.Add(statement);
+        return new SqliteStatement(statement);
     }
 
     public void Dispose()
     {
-        _current.Dispose();
-        _version.Dispose();
-        _patient.Dispose();
-        _bySequence.Dispose();
+        foreach (var statement in _owned) statement.Dispose();
         _connection.Dispose();
     }
 }

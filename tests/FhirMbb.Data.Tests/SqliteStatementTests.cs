@@ -54,6 +54,18 @@ public sealed class SqliteStatementTests : IDisposable
     }
 
     [Fact]
+    public void A_string_is_bound_up_to_its_first_nul_through_a_scratch_buffer_that_grows()
+    {
+        var scratch = new byte[4];
+        Assert.Equal(raw.SQLITE_OK, _statement.BindText(1, "http://loinc.org\0tail", ref scratch));
+        Assert.Equal(("text", "http://loinc.org"), Row() is var (t, x, _, _) ? (t, x) : default);
+        Assert.True(scratch.Length >= 16);
+
+        Assert.Equal(raw.SQLITE_OK, _statement.BindText(1, "", ref scratch));
+        Assert.Equal(("text", ""), Row() is var (t2, x2, _, _) ? (t2, x2) : default);
+    }
+
+    [Fact]
     public void Numbers_and_blobs_read_back_as_bound()
     {
         Assert.Equal(raw.SQLITE_OK, _statement.BindInt64(1, long.MinValue));

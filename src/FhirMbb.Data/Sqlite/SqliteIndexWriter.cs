@@ -188,17 +188,8 @@ internal sealed class SqliteIndexWriter : IDisposable
 
     private void Text(SqliteStatement statement, int index, string? value)
     {
-        if (value is null)
-        {
-            statement.BindNull(index);
-            return;
-        }
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
-        var bytes = _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, _utf8));
-        // As when a string is bound directly: SQLite reads it as NUL-terminated, so text ends at a NUL.
-        var nul = bytes.IndexOf((byte)0);
-        statement.BindText(index, nul >= 0 ? bytes[..nul] : bytes);
+        if (value is null) statement.BindNull(index);
+        else statement.BindText(index, value, ref _utf8);
     }
 
     /// <summary>Runs the statement and resets it for the next row; a failure (a constraint) throws as any SQLite error would.</summary>

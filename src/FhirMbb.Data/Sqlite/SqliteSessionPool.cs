@@ -172,15 +172,7 @@ internal sealed class SqliteReaderSession : ISqliteSession
     // UTF-8 of the bound text, reused (a statement copies what is bound).
     private byte[] _utf8 = new byte[256];
 
-    /// <summary>Binds text as SQLitePCLRaw's string overload does: up to its first NUL, if any.</summary>
-    private void BindText(SqliteStatement statement, int index, string value)
-    {
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
-        var bytes = _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, _utf8));
-        var nul = bytes.IndexOf((byte)0);
-        Check(statement.BindText(index, nul >= 0 ? bytes[..nul] : bytes));
-    }
+    private void BindText(SqliteStatement statement, int index, string value) => Check(statement.BindText(index, value, ref _utf8));
 
     /// <summary>The one row of a read by id, or null; the statement is reset before returning, so it holds no read lock.</summary>
     private StoredResource? Single(SqliteStatement statement, string type, string id, bool withFacts)

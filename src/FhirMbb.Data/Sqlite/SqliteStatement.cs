@@ -39,6 +39,19 @@ internal readonly unsafe struct SqliteStatement(sqlite3_stmt statement)
             return sqlite3_bind_text(_handle, index, text == null ? (byte*)&index : text, utf8.Length, Transient);
     }
 
+    /// <summary>
+    /// A string, encoded into <paramref name="scratch"/> (grown when too small, kept by the caller for the next one) and
+    /// bound as SQLitePCLRaw binds a string: up to its first NUL, as SQLite reads a NUL-terminated text.
+    /// </summary>
+    public int BindText(int index, string value, ref byte[] scratch)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > scratch.Length) scratch = new byte[Math.Max(max, scratch.Length * 2)];
+        var bytes = scratch.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(value, scratch));
+        var nul = bytes.IndexOf((byte)0);
+        return BindText(index, nul >= 0 ? bytes[..nul] : bytes);
+    }
+
     public int ColumnType(int column) => sqlite3_column_type(_handle, column);
 
     public long ColumnInt64(int column) => sqlite3_column_int64(_handle, column);

@@ -44,7 +44,8 @@ public sealed class SqliteStatementTests : IDisposable
         Assert.Equal(("text", "Ωmega 72514-3", 14L), (type, text, bytes));
 
         Assert.Equal(raw.SQLITE_OK, _statement.BindText(1, ReadOnlySpan<byte>.Empty));
-        Assert.Equal(("text", "", 0L), Row() is var (t, x, n, _) ? (t, x, n) : default);
+        (type, text, bytes, _) = Row();
+        Assert.Equal(("text", "", 0L), (type, text, bytes));
 
         Assert.Equal(raw.SQLITE_OK, _statement.BindText(1, new byte[8].AsSpan(0, 0)));
         Assert.Equal("text", Row().Type);
@@ -58,11 +59,16 @@ public sealed class SqliteStatementTests : IDisposable
     {
         var scratch = new byte[4];
         Assert.Equal(raw.SQLITE_OK, _statement.BindText(1, "http://loinc.org\0tail", ref scratch));
-        Assert.Equal(("text", "http://loinc.org"), Row() is var (t, x, _, _) ? (t, x) : default);
+        var (type, text, _, _) = Row();
+        Assert.Equal(("text", "http://loinc.org"), (type, text));
         Assert.True(scratch.Length >= 16);
 
-        Assert.Equal(raw.SQLITE_OK, _statement.BindText(1, "", ref scratch));
-        Assert.Equal(("text", ""), Row() is var (t2, x2, _, _) ? (t2, x2) : default);
+        Assert.Equal(raw.SQLITE_OK, _statement.BindTextOrNull(1, "", ref scratch));
+        (type, text, _, _) = Row();
+        Assert.Equal(("text", ""), (type, text));
+
+        Assert.Equal(raw.SQLITE_OK, _statement.BindTextOrNull(1, null, ref scratch));
+        Assert.Equal("null", Row().Type);
     }
 
     [Fact]
@@ -78,12 +84,19 @@ public sealed class SqliteStatementTests : IDisposable
         _statement.Reset();
 
         Assert.Equal(raw.SQLITE_OK, _statement.BindDouble(1, 99.5));
-        Assert.Equal(raw.SQLITE_OK, raw.sqlite3_bind_blob(_owner, 2, Encoding.UTF8.GetBytes("{\"a\":1}")));
+        Assert.Equal(raw.SQLITE_OK, _statement.BindBlob(2, Encoding.UTF8.GetBytes("{\"a\":1}")));
         Assert.Equal(raw.SQLITE_ROW, _statement.Step());
         Assert.Equal("real", _statement.ColumnText(0));
         Assert.Equal(raw.SQLITE_BLOB, _statement.ColumnType(3));
         Assert.Equal("{\"a\":1}", Encoding.UTF8.GetString(_statement.ColumnBlob(3)));
         Assert.Equal(4, _statement.ColumnInt(2)); // length(CAST(99.5 AS BLOB)): "99.5"
+        _statement.Reset();
+
+        // No bytes bind an empty blob, not NULL.
+        Assert.Equal(raw.SQLITE_OK, _statement.BindBlob(2, ReadOnlySpan<byte>.Empty));
+        Assert.Equal(raw.SQLITE_ROW, _statement.Step());
+        Assert.Equal(raw.SQLITE_BLOB, _statement.ColumnType(3));
+        Assert.True(_statement.ColumnBlob(3).IsEmpty);
         _statement.Reset();
     }
 }

@@ -186,11 +186,7 @@ internal sealed class SqliteIndexWriter : IDisposable
     // strings per resource); SQLite copies what is bound.
     private byte[] _utf8 = new byte[1024];
 
-    private void Text(SqliteStatement statement, int index, string? value)
-    {
-        if (value is null) statement.BindNull(index);
-        else statement.BindText(index, value, ref _utf8);
-    }
+    private void Text(SqliteStatement statement, int index, string? value) => statement.BindTextOrNull(index, value, ref _utf8);
 
     /// <summary>Runs the statement and resets it for the next row; a failure (a constraint) throws as any SQLite error would.</summary>
     private void Step(SqliteStatement statement)

@@ -354,9 +354,12 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
     private sealed class WriterStatements : IDisposable
     {
         private readonly sqlite3 _db;
-        private readonly sqlite3_stmt _insertVersion;
-        private readonly sqlite3_stmt _updateCurrent;
-        private readonly sqlite3_stmt _insertCurrent;
+        // The statements, disposed with these; the fields below are views on their pointers (SqliteStatement).
+        private readonly List<sqlite3_stmt> _owned = [];
+        private readonly SqliteStatement _insertVersion;
+        private readonly SqliteStatement _updateCurrent;
+        private readonly SqliteStatement _insertCurrent;
+        private byte[] _utf8 = new byte[256];
 
         public SqliteCommand Savepoint { get; }
         public SqliteCommand Release { get; }
@@ -402,11 +405,11 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             // A null (a caller's bug) reaches SQLite's NOT NULL check, failing this write alone, not the binding.
             Text(s, 1, write.Type);
             Text(s, 2, write.Id);
-            raw.sqlite3_bind_int64(s, 3, write.Version);
-            raw.sqlite3_bind_int64(s, 4, write.LastUpdated.ToUnixTimeMilliseconds());
-            raw.sqlite3_bind_int64(s, 5, write.IsDelete ? 1 : 0);
-            if (write.Json is { } json) raw.sqlite3_bind_blob(s, 6, json);
-            else raw.sqlite3_bind_null(s, 6);
+            s.BindInt64(3, write.Version);
+            s.BindInt64(4, write.LastUpdated.ToUnixTimeMilliseconds());
+            s.BindInt64(5, write.IsDelete ? 1 : 0);
+            if (write.Json is { } json) s.BindBlob(6, json);
+            else s.BindNull(6);
             return StepReturning(s);
         }
 
@@ -416,52 +419,49 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             var s = write.ExpectedVersion is null ? _insertCurrent : _updateCurrent;
             Text(s, 1, write.Type);
             Text(s, 2, write.Id);
-            raw.sqlite3_bind_int64(s, 3, write.Version);
-            raw.sqlite3_bind_int64(s, 4, seq);
+            s.BindInt64(3, write.Version);
+            s.BindInt64(4, seq);
             Text(s, 5, write.PatientId);
             if (write.ExpectedVersion is { } expected)
             {
-                raw.sqlite3_bind_int64(s, 6, write.IsDelete ? 1 : 0);
-                raw.sqlite3_bind_int64(s, 7, expected);
+                s.BindInt64(6, write.IsDelete ? 1 : 0);
+                s.BindInt64(7, expected);
             }
             // The current version's time and facts, so a compartment listing need not visit the version row.
-            raw.sqlite3_bind_int64(s, 8, write.LastUpdated.ToUnixTimeMilliseconds());
-            if (write.Facts is { } facts) raw.sqlite3_bind_blob(s, 9, facts);
-            else raw.sqlite3_bind_null(s, 9);
+            s.BindInt64(8, write.LastUpdated.ToUnixTimeMilliseconds());
+            if (write.Facts is { } facts) s.BindBlob(9, facts);
+            else s.BindNull(9);
             return StepReturning(s);
         }
 
-        private static void Text(sqlite3_stmt statement, int index, string? value)
-        {
-            if (value is null) raw.sqlite3_bind_null(statement, index);
-            else raw.sqlite3_bind_text(statement, index, value);
-        }
+        private void Text(SqliteStatement statement, int index, string? value) => statement.BindTextOrNull(index, value, ref _utf8);
 
         /// <summary>Runs a statement with a one-column RETURNING clause to completion: the value, or null when no row came back.</summary>
-        private long? StepReturning(sqlite3_stmt statement)
+        private long? StepReturning(SqliteStatement statement)
         {
             try
             {
-                var rc = raw.sqlite3_step(statement);
+                var rc = statement.Step();
                 if (rc == raw.SQLITE_DONE) return null;
                 if (rc != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(rc, _db);
-                var value = raw.sqlite3_column_int64(statement, 0);
-                rc = raw.sqlite3_step(statement);
+                var value = statement.ColumnInt64(0);
+                rc = statement.Step();
                 if (rc != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(rc, _db);
                 return value;
             }
             finally
             {
-                raw.sqlite3_reset(statement);
-                raw.sqlite3_clear_bindings(statement);
+                statement.Reset();
+                statement.ClearBindings();
             }
         }
 
-        private sqlite3_stmt Prepare(string sql)
+        private SqliteStatement Prepare(string sql)
         {
             var rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
             SqliteException.ThrowExceptionForRC(rc, _db);
-            return statement;
+            _owned.Add(statement);
+            return new SqliteStatement(statement);
         }
 
         private IEnumerable<SqliteCommand> All => [Savepoint, Release, RollbackTo];
@@ -475,9 +475,7 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
         public void Dispose()
         {
             foreach (var command in All) command.Dispose();
-            _insertVersion.Dispose();
-            _updateCurrent.Dispose();
-            _insertCurrent.Dispose();
+            foreach (var statement in _owned) statement.Dispose();
         }
     }
 

@@ -244,6 +244,15 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     }
 
     /// <summary>
+    /// The condition on the type's own stored <c>code</c> (the one CodePairing files), when every one of its values is a
+    /// plain token that <paramref name="qualifies"/>; else null.
+    /// </summary>
+    private static ParameterCondition? CodeCondition(SearchQuery query, Func<TokenValue, bool> qualifies) =>
+        query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
+            c.Parameter is { Code: "code", Type: SearchParamType.Token, IsDerived: false } &&
+            c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue t && qualifies(t)));
+
+    /// <summary>
     /// The bits (CodePairing.CodeBit) of which a row of the type's own date must hold one to belong to a match: those of the
     /// codes of a code=... condition whose values all name a code. Null when there is no such condition: a code given by
     /// its system alone, :text or :not name none.
@@ -251,9 +260,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     private static long? CodeBits(SearchQuery query, SearchParameterDefinition date)
     {
         if (!CodePairing.IsSortDate(date)) return null;
-        var code = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
-            c.Parameter is { Code: "code", Type: SearchParamType.Token, IsDerived: false } &&
-            c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue { Code: not null }));
+        var code = CodeCondition(query, t => t.Code is not null);
         return code?.AnyOf.Aggregate(0L, (bits, v) => bits | CodePairing.CodeBit(((TokenValue)v).Code!));
     }
 
@@ -283,9 +290,7 @@ public sealed class SqliteSearchStore(string connectionString) : ISearchStore, I
     /// </summary>
     private async Task<Start?> PairedDriverAsync(SqliteConnection connection, IDbTransaction transaction, SqliteSearchSql sql, SearchQuery query, CancellationToken cancellationToken)
     {
-        var code = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
-            c.Parameter is { Code: "code", Type: SearchParamType.Token, IsDerived: false } &&
-            c.AnyOf.Count > 0 && c.AnyOf.All(v => v is TokenValue t && (t.Code is not null || t.System is not null)));
+        var code = CodeCondition(query, t => t.Code is not null || t.System is not null);
         var patient = query.Conditions.OfType<ParameterCondition>().FirstOrDefault(c =>
             c.Parameter is { Code: "patient", Type: SearchParamType.Reference } &&
             c.AnyOf is [ReferenceValue { Url: null, Id: not null } v] && (v.Type == "Patient" || (v.Type is null && c.Parameter.Stored.TargetType == "Patient")));

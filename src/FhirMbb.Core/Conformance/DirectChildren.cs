@@ -15,24 +15,31 @@ namespace FhirMbb.Core.Conformance;
 /// or a check of each value) is skipped instead of being validated against an empty list under a new validation state.
 /// An unknown child goes to Firely's check, which words the issue. Issues of the children keep their order and their
 /// location: the state for a child is made by Firely's own UpdateLocation/ToChild (internal to the validator, so
-/// reached once, here, through compiled expressions).
+/// reached once, here, through compiled expressions). A child whose check may look beyond the child marks
+/// <see cref="OutsideLooks"/> when it is validated, so the children check as a whole counts as context-free.
 /// </summary>
 internal sealed class DirectChildren : ChildrenValidator, IValidatable
 {
     private readonly ChildrenValidator _firely;
     private readonly DefinedChild[] _defined;
     private readonly Dictionary<string, int> _byName;
+    private readonly bool _remembering;
 
     private DirectChildren(ChildrenValidator firely, DefinedChild[] defined)
         : base(firely.ChildList, firely.AllowAdditionalChildren)
     {
         _firely = firely;
         _defined = defined;
+        _remembering = defined.Any(d => d.Passed is not null);
         _byName = defined.Select((child, index) => (child.Name, index)).ToDictionary(c => c.Name, c => c.index, StringComparer.Ordinal);
     }
 
     /// <summary>The faster equivalent, or Firely's own validator where its internals are not as expected.</summary>
-    public static ChildrenValidator Over(ChildrenValidator firely)
+    /// <param name="rememberPassed">
+    /// a resource's root children: each child whose check is <see cref="ContextFree"/> remembers the values it has passed
+    /// (<see cref="PassedValues"/>).
+    /// </param>
+    public static ChildrenValidator Over(ChildrenValidator firely, bool rememberPassed = false)
     {
         if (FirelyInternals.Instance is not { } internals) return firely;
         var defined = new List<DefinedChild>();
@@ -41,7 +48,9 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
             // Firely takes the single BaseType of the child's schema for the location (and throws on several: keep its check then).
             var baseTypes = assertion is ElementSchema schema ? internals.Members(schema).OfType<BaseType>().ToList() : [];
             if (baseTypes.Count > 1) return firely;
-            defined.Add(new DefinedChild(name, assertion, PassesWhenAbsent(assertion, internals), internals.ChildLocation(name, baseTypes.SingleOrDefault()?.Type)));
+            var contextFree = ContextFree.Holds(assertion);
+            defined.Add(new DefinedChild(name, assertion, PassesWhenAbsent(assertion, internals), internals.ChildLocation(name, baseTypes.SingleOrDefault()?.Type),
+                !contextFree, rememberPassed && contextFree ? new PassedValues() : null));
         }
         return new DirectChildren(firely, [.. defined]);
     }
@@ -52,7 +61,10 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
         foreach (var child in input.Children())
         {
             if (!_byName.TryGetValue(child.Name, out var index) || found[index] is not null)
+            {
+                OutsideLooks.Mark();
                 return ((IValidatable)_firely).Validate(input, vc, state);
+            }
             found[index] = child;
         }
 
@@ -61,9 +73,20 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
         {
             var defined = _defined[i];
             if (found[i] is { } present)
-                reports.Add(ValidateMany(defined.Assertion, present, vc, defined.Located(state)));
+            {
+                if (defined.LooksOutside) OutsideLooks.Mark();
+                var key = _remembering ? defined.Passed?.KeyOf(input, present) : null;
+                if (key is not null && defined.Passed!.Passed(key)) continue;
+                var looks = OutsideLooks.Count;
+                var report = ValidateMany(defined.Assertion, present, vc, defined.Located(state));
+                if (key is not null && report.IsSuccessful && report.Evidence.Count == 0 && OutsideLooks.Count == looks) defined.Passed!.Remember(key);
+                reports.Add(report);
+            }
             else if (!defined.PassesWhenAbsent)
+            {
+                if (defined.LooksOutside) OutsideLooks.Mark();
                 reports.Add(ValidateMany(defined.Assertion, new PocoListNode(Array.Empty<Base>(), input, defined.Name), vc, defined.Located(state)));
+            }
         }
         // A skipped child would have added a bare success, which combining leaves out.
         return ResultReport.Combine(reports);
@@ -101,7 +124,7 @@ internal sealed class DirectChildren : ChildrenValidator, IValidatable
         _ => true,
     };
 
-    private sealed record DefinedChild(string Name, IAssertion Assertion, bool PassesWhenAbsent, Func<ValidationState, ValidationState> Located);
+    private sealed record DefinedChild(string Name, IAssertion Assertion, bool PassesWhenAbsent, Func<ValidationState, ValidationState> Located, bool LooksOutside, PassedValues? Passed);
 }
 
 /// <summary>The members of Firely.Fhir.Validation 3.x that its children check uses and does not expose.</summary>

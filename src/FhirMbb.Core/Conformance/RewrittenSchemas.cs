@@ -24,14 +24,27 @@ namespace FhirMbb.Core.Conformance;
 /// </summary>
 internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPathCompiler compiler) : IElementSchemaResolver
 {
-    private readonly ConcurrentDictionary<Canonical, ElementSchema?> _schemas = new();
+    private readonly ConcurrentDictionary<Canonical, (ElementSchema? Schema, bool ContextFree)> _schemas = new();
     private readonly SharedPaths _discriminators = new(compiler);
 
-    public ElementSchema? GetSchema(Canonical schemaUri) =>
-        _schemas.GetOrAdd(schemaUri, uri => compiled.GetSchema(uri) is { } schema ? (ElementSchema)Rewrite(schema) : null);
+    /// <summary>
+    /// The rewritten schema. The validator fetches a datatype's or an extension's schema here each time it validates
+    /// against one, so a schema that may look beyond its element marks <see cref="OutsideLooks"/> as it is handed out.
+    /// </summary>
+    public ElementSchema? GetSchema(Canonical schemaUri)
+    {
+        var (schema, contextFree) = _schemas.GetOrAdd(schemaUri, uri =>
+            compiled.GetSchema(uri) is { } found && Rewrite(found) is ElementSchema rewritten ? (rewritten, ContextFree.Holds(rewritten)) : (null, true));
+        if (!contextFree) OutsideLooks.Mark();
+        return schema;
+    }
 
     private IAssertion Rewrite(IAssertion assertion) => assertion switch
     {
+        // A resource's own children, as the root of a validation, remember the values they have passed.
+        ResourceSchema resource => ((IAssertionContainer)resource).WithChildren((_, child) => child is ChildrenValidator children && children.GetType() == typeof(ChildrenValidator)
+            ? DirectChildren.Over((ChildrenValidator)((IAssertionContainer)children).WithChildren((_, grandchild) => Rewrite(grandchild)), rememberPassed: true)
+            : Rewrite(child)),
         BindingValidator binding => new RememberedBinding(binding),
         FhirPathValidator invariant when invariant is not NativeInvariant => (IAssertion?)NativeInvariant.For(invariant) ?? invariant,
         CardinalityValidator cardinality when cardinality.GetType() == typeof(CardinalityValidator) => new CountedCardinality(cardinality),
@@ -44,10 +57,15 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
         _ => assertion,
     };
 
-    /// <summary>The same slicing with every discriminator's path selector shared (rewriting skips discriminators, so they are rebuilt here).</summary>
+    /// <summary>
+    /// The same slicing with every discriminator's path selector shared (rewriting skips discriminators, so they are
+    /// rebuilt here), and each slice whose check may look beyond its element marking <see cref="OutsideLooks"/> when it
+    /// runs: a type slice for Reference then marks only when a reference is validated.
+    /// </summary>
     private SliceValidator WithSharedDiscriminators(SliceValidator slicing) =>
         new(slicing.Ordered, slicing.DefaultAtEnd, slicing.Default,
-            slicing.Slices.Select(s => new SliceValidator.SliceCase(s.Name, RewriteDiscriminator(s.Condition), s.Assertion, s.Required)),
+            slicing.Slices.Select(s => new SliceValidator.SliceCase(s.Name, RewriteDiscriminator(s.Condition),
+                ContextFree.Holds(s.Assertion) ? s.Assertion : new MarksOutside(s.Assertion), s.Required)),
             slicing.MultiCase);
 
     private IAssertion RewriteDiscriminator(IAssertion condition) => condition switch
@@ -64,6 +82,10 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
 /// </summary>
 internal sealed class SharedPathSelector(string path, IAssertion other, SharedPaths paths) : IValidatable
 {
+    public string Path => path;
+
+    public IAssertion Other => other;
+
     public ResultReport Validate(PocoNode input, ValidationSettings vc, ValidationState state)
     {
         var selected = paths.Compiled(path)(input, new EvaluationContext()).ToList();
@@ -77,6 +99,24 @@ internal sealed class SharedPathSelector(string path, IAssertion other, SharedPa
     }
 
     public JToken ToJson() => new PathSelectorValidator(path, other).ToJson();
+}
+
+/// <summary>An assertion run as it is, after marking <see cref="OutsideLooks"/>: it may look beyond its element.</summary>
+internal sealed class MarksOutside(IAssertion inner) : IValidatable, IGroupValidatable
+{
+    public ResultReport Validate(PocoNode input, ValidationSettings vc, ValidationState state)
+    {
+        OutsideLooks.Mark();
+        return inner is IValidatable one ? one.Validate(input, vc, state) : DirectChildren.ValidateMany(inner, [input], vc, state);
+    }
+
+    public ResultReport Validate(IEnumerable<PocoNode> input, ValidationSettings vc, ValidationState state)
+    {
+        OutsideLooks.Mark();
+        return DirectChildren.ValidateMany(inner, input, vc, state);
+    }
+
+    public JToken ToJson() => inner.ToJson();
 }
 
 /// <summary>Discriminator paths compiled once; a compiled FHIRPath expression is safe to evaluate from many threads.</summary>

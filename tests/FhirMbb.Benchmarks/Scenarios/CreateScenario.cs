@@ -4,7 +4,8 @@ using Microsoft.Data.Sqlite;
 namespace FhirMbb.Benchmarks.Scenarios;
 
 /// <summary>
-/// POST Observation of a pain score (LOINC 72514-3), against bare Kestrel echoing a body of the same size; then the
+/// POST Observation of a pain score (LOINC 72514-3), a different one each request (patient, time, score and phase
+/// vary), against bare Kestrel echoing a body of the same size as the first; then the
 /// same load on a server started with <c>Search:Indexing=false</c>, for what search indexing costs a create (issue 4:
 /// with indexing at least half the throughput without), with the index rows and bytes each resource brings.
 /// </summary>
@@ -56,14 +57,20 @@ public sealed class CreateScenario : IScenario
         var (server, dbPath) = await run.StartApiAsync(Name, environment: environment);
         await using (server)
         {
-            var patient = await run.CreateAsync(server, "Patient", Payloads.Patient("Writer"));
-            var body = Encoding.UTF8.GetBytes(Payloads.PainScore(patient, new DateTime(2026, 11, 1, 9, 30, 0, DateTimeKind.Utc), 6));
+            // A diary's scores as a clinic sends them: twenty patients in turn, each score a minute after the last, 0-10,
+            // one in three a baseline. Values that repeat (the profile, the codes, a phase, a score) repeat as in life;
+            // the subject and the time never match the request before.
+            var patients = new List<string>();
+            for (var i = 0; i < 20; i++) patients.Add(await run.CreateAsync(server, "Patient", Payloads.Patient($"Writer{i}")));
+            var start = new DateTime(2026, 11, 1, 9, 30, 0, DateTimeKind.Utc);
+            byte[] Score(long n) => Encoding.UTF8.GetBytes(Payloads.PainScore(patients[(int)(n % patients.Count)], start.AddMinutes(n), (int)(n % 11), n % 3 == 0 ? "baseline" : "post-block"));
+            var body = Score(0);
             // A validator still warming answers slowly (or not at all): measure the warm server, as the targets mean.
             await server.WaitForAsync(run.Client, "/readyz", TimeSpan.FromSeconds(180), TimeSpan.FromMilliseconds(100));
             var ready = await run.ReadyReportAsync(server);
             var label = environment is null ? "" : $", {string.Join(", ", environment.Select(e => $"{e.Key}={e.Value}"))}";
             var url = $"{server.BaseUrl}/fhir/Observation";
-            HttpRequestMessage Create(long _) => BenchmarkRun.Post(url, body);
+            HttpRequestMessage Create(long n) => BenchmarkRun.Post(url, Score(n));
             BenchmarkRun.Progress($"{Name}: {o.Duration.TotalSeconds:0} s of load at {o.Connections} connections, Validation__Mode={o.ValidationMode}{label}");
             var (load, _) = await run.Driver.MeasureAsync(server, Create, 201, o.Connections, o.Warmup, o.Duration);
             return (load, body, server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath), ready, dbPath);

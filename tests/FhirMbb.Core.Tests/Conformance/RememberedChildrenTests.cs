@@ -73,6 +73,17 @@ public sealed class RememberedChildrenTests(ValidatorFixture fixture)
     }
 
     [Fact]
+    public async Task An_element_unknown_to_the_model_inside_a_remembered_value_is_still_refused()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.True(ProfileValidator.IsValid(await fixture.Validator.ValidateAsync(Observation(_ => { }))));
+            var withUnknown = Observation(o => o.Code.Coding[0].SetValue("rank", new Integer(1)));
+            Assert.False(ProfileValidator.IsValid(await fixture.Validator.ValidateAsync(withUnknown)));
+        }
+    }
+
+    [Fact]
     public void A_child_whose_check_reads_the_resource_is_checked_again_in_each_resource()
     {
         // The same code in a final and in a preliminary Observation: only the resource around it tells them apart.

@@ -12,7 +12,7 @@ namespace FhirMbb.Core.Conformance;
 
 /// <summary>
 /// Serves the validator's compiled schemas rewritten for repeated validation under load; what they accept and refuse
-/// does not change. Two things the Firely validator redoes per validation are done once instead (profiled on a
+/// does not change. Three things the Firely validator redoes per validation are done once instead (profiled on a
 /// validated create under concurrent load):
 /// <list type="bullet">
 /// <item>a binding check calls the (async) terminology service through Task.Run and blocks on it: a thread-pool hop
@@ -20,6 +20,10 @@ namespace FhirMbb.Core.Conformance;
 /// wrapped in a <see cref="RememberedBinding"/>;</item>
 /// <item>each validation parses the FHIRPath of every slice discriminator again (~6%, in a cache that lives for one
 /// validation). Discriminators get a <see cref="SharedPathSelector"/>, compiled once per process.</item>
+/// <item>each write validates again the values every write brings (the profile, the codes, an extension): a resource's
+/// root children remember the values they passed (<see cref="PassedValues"/>, for checks that are
+/// <see cref="ContextFree"/>). Schemas and slices that may look beyond their element mark <see cref="OutsideLooks"/>
+/// when they are used, so a value whose check looked outside is not remembered.</item>
 /// </list>
 /// </summary>
 internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPathCompiler compiler) : IElementSchemaResolver

@@ -60,6 +60,22 @@ internal static class ContextFree
 }
 
 /// <summary>
+/// A value as a validation check sees it, for remembering what passed: its type and its JSON (every element, those unknown
+/// to the model too), and for a primitive the kind of its JSON literal. Null, not remembered: a primitive with an id or
+/// extensions, a resource, a backbone element.
+/// </summary>
+internal static class ValueKey
+{
+    public static string? Of(Base value) => value switch
+    {
+        PrimitiveType primitive when primitive.ElementId is null && primitive.Extension.Count == 0 =>
+            $"{primitive.TypeName}|{primitive.JsonValue?.GetType().Name}|{primitive.JsonValue}",
+        DataType complex and not PrimitiveType => $"{complex.TypeName}|{FhirJson.Serialize(complex)}",
+        _ => null,
+    };
+}
+
+/// <summary>
 /// The values one child of a resource's root has been seen to pass with no issue at all, so the same value passes again
 /// without being validated. Kept only for a child whose check is <see cref="ContextFree"/>, for values that are
 /// datatypes (never a resource or a backbone element), in a resource validated on its own (not inside a Bundle or as a
@@ -81,28 +97,18 @@ internal sealed class PassedValues
     private int _windowHits;
     private volatile bool _abandoned;
 
-    /// <summary>The key of the child's values, or null when they are not to be remembered (a value inside a Bundle or a contained resource, a primitive with an id or extensions, a resource, a backbone element, a long value, or a child given up on).</summary>
+    /// <summary>The key of the child's values, or null when they are not to be remembered (a value inside a Bundle or a contained resource, one <see cref="ValueKey"/> refuses, a long value, or a child given up on).</summary>
     public string? KeyOf(PocoNode parent, IEnumerable<PocoNode> values)
     {
         if (_abandoned || parent.Parent is not null) return null;
-        var key = new System.Text.StringBuilder();
+        string? key = null;
         foreach (var value in values)
         {
-            switch (value.Poco)
-            {
-                case PrimitiveType primitive when primitive.ElementId is null && primitive.Extension.Count == 0:
-                    key.Append(primitive.TypeName).Append('|').Append(primitive.JsonValue?.GetType().Name).Append('|').Append(primitive.JsonValue);
-                    break;
-                case DataType complex and not PrimitiveType:
-                    key.Append(complex.TypeName).Append('|').Append(FhirJson.Serialize(complex));
-                    break;
-                default:
-                    return null;
-            }
-            key.Append('\u0001');
+            if (ValueKey.Of(value.Poco) is not { } one) return null;
+            key = key is null ? one : string.Concat(key, "\u0001", one);
             if (key.Length > MaxKeyLength) return null;
         }
-        return key.ToString();
+        return key;
     }
 
     public bool Passed(string key)
@@ -121,7 +127,8 @@ internal sealed class PassedValues
 
     public void Remember(string key)
     {
-        if (_passed.Count >= MaxRemembered || Interlocked.Add(ref _charsLeft, -key.Length) < 0) return;
-        _passed.TryAdd(key, true);
+        if (_passed.Count >= MaxRemembered) return;
+        // What is not kept (over the budget, or kept meanwhile by another thread) goes back to the budget.
+        if (Interlocked.Add(ref _charsLeft, -key.Length) < 0 || !_passed.TryAdd(key, true)) Interlocked.Add(ref _charsLeft, key.Length);
     }
 }

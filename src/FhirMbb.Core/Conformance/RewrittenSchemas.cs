@@ -46,20 +46,21 @@ internal sealed class RewrittenSchemas(IElementSchemaResolver compiled, FhirPath
     private IAssertion Rewrite(IAssertion assertion) => assertion switch
     {
         // A resource's own children, as the root of a validation, remember the values they have passed.
-        ResourceSchema resource => ((IAssertionContainer)resource).WithChildren((_, child) => child is ChildrenValidator children && children.GetType() == typeof(ChildrenValidator)
-            ? DirectChildren.Over((ChildrenValidator)((IAssertionContainer)children).WithChildren((_, grandchild) => Rewrite(grandchild)), rememberPassed: true)
-            : Rewrite(child)),
+        ResourceSchema resource => ((IAssertionContainer)resource).WithChildren((_, child) =>
+            child is ChildrenValidator children && children.GetType() == typeof(ChildrenValidator) ? RewriteChildren(children, rememberPassed: true) : Rewrite(child)),
         BindingValidator binding => new RememberedBinding(binding),
         FhirPathValidator invariant when invariant is not NativeInvariant => (IAssertion?)NativeInvariant.For(invariant) ?? invariant,
         CardinalityValidator cardinality when cardinality.GetType() == typeof(CardinalityValidator) => new CountedCardinality(cardinality),
-        ChildrenValidator children when children.GetType() == typeof(ChildrenValidator) =>
-            DirectChildren.Over((ChildrenValidator)((IAssertionContainer)children).WithChildren((_, child) => Rewrite(child))),
+        ChildrenValidator children when children.GetType() == typeof(ChildrenValidator) => RewriteChildren(children, rememberPassed: false),
         SliceValidator slicing => WithSharedDiscriminators((SliceValidator)((IAssertionContainer)slicing).WithChildren((_, child) => Rewrite(child))),
         ElementSchema schema when schema.GetType() == typeof(ElementSchema) && FirelyInternals.Instance is { } internals =>
             LoopedSchema.Over((ElementSchema)((IAssertionContainer)schema).WithChildren((_, child) => Rewrite(child)), internals),
         IAssertionContainer container => container.WithChildren((_, child) => Rewrite(child)),
         _ => assertion,
     };
+
+    private ChildrenValidator RewriteChildren(ChildrenValidator children, bool rememberPassed) =>
+        DirectChildren.Over((ChildrenValidator)((IAssertionContainer)children).WithChildren((_, child) => Rewrite(child)), rememberPassed);
 
     /// <summary>
     /// The same slicing with every discriminator's path selector shared (rewriting skips discriminators, so they are
@@ -143,21 +144,13 @@ internal sealed class RememberedBinding(BindingValidator binding) : IValidatable
 
     public ResultReport Validate(PocoNode input, ValidationSettings vc, ValidationState state)
     {
-        var key = KeyOf(input.Poco);
+        var key = ValueKey.Of(input.Poco);
         if (key is not null && _passed.ContainsKey(key)) return ResultReport.SUCCESS;
         var result = ((IValidatable)binding).Validate(input, vc, state);
         if (key is not null && result.IsSuccessful && result.Evidence.Count == 0 && _passed.Count < MaxRemembered)
             _passed.TryAdd(key, true);
         return result;
     }
-
-    /// <summary>The whole value as the binding check sees it (type, and every element of a complex value); null: not remembered.</summary>
-    private static string? KeyOf(Base value) => value switch
-    {
-        PrimitiveType primitive when !primitive.Extension.Any() => $"{primitive.TypeName}:{primitive.JsonValue}",
-        DataType complex and not PrimitiveType => $"{complex.TypeName}:{FhirJson.Serialize(complex)}",
-        _ => null,
-    };
 
     public JToken ToJson() => ((IJsonSerializable)binding).ToJson();
 }

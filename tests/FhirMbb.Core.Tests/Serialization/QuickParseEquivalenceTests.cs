@@ -153,7 +153,7 @@ public sealed class QuickParseEquivalenceTests
     ];
 
     /// <summary>One random change somewhere in the tree; the description says what and where.</summary>
-    private static string Mutate(JsonObject root, Random random)
+    internal static string Mutate(JsonObject root, Random random)
     {
         // Every property of every object, with its owner.
         var slots = new List<(JsonObject Owner, string Name)>();

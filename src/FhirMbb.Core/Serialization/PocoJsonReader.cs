@@ -1,0 +1,194 @@
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Hl7.Fhir.Introspection;
+using Hl7.Fhir.Model;
+
+namespace FhirMbb.Core.Serialization;
+
+/// <summary>
+/// Reads JSON into the object tree Firely's deserializer (without its validator) builds, for input Firely would read
+/// without a single issue, and gives up on anything else. Firely's deserializer keeps a path, a position and a list of
+/// errors for every property, and looks up each name's mapping through several dictionaries; on a transaction of Synthea
+/// resources it was a fifth of the server's time. Here each type's names are looked up once, and the tree is built with
+/// the calls Firely makes: the mapping's factory, <see cref="PrimitiveType.JsonValue"/>, <see cref="Base.SetValue"/>.
+/// </summary>
+/// <remarks>
+/// <see cref="TryRead"/> gives null, and the caller reads with Firely, on: malformed JSON; a property the model does not
+/// know, or met twice; a <c>_name</c> property (a primitive's id or extensions); a null, an empty string, object or
+/// array; a value of the wrong JSON kind (an object for a primitive, a string for a number, a single value for a list);
+/// a number its type cannot hold; a resource whose <c>resourceType</c> is not its first property or names no resource.
+/// Firely would report each of these as an issue, or reads them in a way this reader does not copy. A tree that is read
+/// is then checked as any quick parse is (<see cref="ParsedResourceCheck"/>); a differential test holds the two readers
+/// equal on Synthea resources and their mutations.
+/// </remarks>
+internal static class PocoJsonReader
+{
+    private static readonly ModelInspector Inspector = ModelInfo.ModelInspector;
+    private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Disallow };
+    private static readonly ConcurrentDictionary<ClassMapping, TypePlan> Plans = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>The resource, or null when the JSON holds anything this reader leaves to Firely (see remarks).</summary>
+    public static Resource? TryRead(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, Options);
+        try
+        {
+            // Like Firely's, the reader stops at the end of the resource; what follows it is not read.
+            return reader.Read() ? ReadResource(ref reader, last: true) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>On the resource's StartObject; leaves the reader after its EndObject (on it when <paramref name="last"/>).</summary>
+    private static Resource? ReadResource(ref Utf8JsonReader reader, bool last)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) return null;
+        var ahead = reader;
+        if (!ahead.Read() || ahead.TokenType != JsonTokenType.PropertyName || !ahead.ValueTextEquals("resourceType"u8)) return null;
+        if (!ahead.Read() || ahead.TokenType != JsonTokenType.String) return null;
+        if (Inspector.FindClassMapping(ahead.GetString()!) is not { IsResource: true } mapping) return null;
+        var resource = (Resource)mapping.CreateInstance();
+        return ReadObject(ref reader, resource, PlanFor(mapping), isResource: true, last) ? resource : null;
+    }
+
+    private static bool ReadObject(ref Utf8JsonReader reader, Base target, TypePlan plan, bool isResource, bool last = false)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject) return false;
+        reader.Read();
+        var empty = true;
+        ulong seen = 0;
+        HashSet<int>? seenBeyond = null;
+        while (reader.TokenType != JsonTokenType.EndObject)
+        {
+            if (isResource && reader.ValueTextEquals("resourceType"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.String) return false;
+                reader.Read();
+                continue;
+            }
+            if (plan.Find(ref reader) is not { } property) return false;
+            // Met twice, or two types of one choice element: Firely reports a duplicate.
+            if (property.Index < 64)
+            {
+                var bit = 1UL << property.Index;
+                if ((seen & bit) != 0) return false;
+                seen |= bit;
+            }
+            else if (!(seenBeyond ??= []).Add(property.Index)) return false;
+            reader.Read();
+            object? value = property.IsCollection ? ReadList(ref reader, property.Value) : ReadValue(ref reader, property.Value);
+            if (value is null) return false;
+            target.SetValue(property.Element, value);
+            empty = false;
+        }
+        if (!last) reader.Read();
+        return !empty;
+    }
+
+    private static IList? ReadList(ref Utf8JsonReader reader, ClassMapping mapping)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) return null;
+        reader.Read();
+        if (reader.TokenType == JsonTokenType.EndArray) return null;
+        var list = mapping.CreateList();
+        while (reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (ReadValue(ref reader, mapping) is not { } item) return null;
+            list.Add(item);
+        }
+        reader.Read();
+        return list;
+    }
+
+    /// <summary>On the value's first token; leaves the reader on the token after it.</summary>
+    private static Base? ReadValue(ref Utf8JsonReader reader, ClassMapping mapping)
+    {
+        if (mapping.IsResource) return ReadResource(ref reader, last: false);
+        var value = mapping.CreateInstance();
+        if (!mapping.IsFhirPrimitive) return ReadObject(ref reader, value, PlanFor(mapping), isResource: false) ? value : null;
+
+        var primitive = (PrimitiveType)value;
+        var kind = mapping.PrimitiveValueProperty?.ImplementingType;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                var text = reader.GetString()!;
+                if (string.IsNullOrWhiteSpace(text)) return null;
+                // A string is kept as it came for every type but a number or a boolean; Firely checks it later too.
+                if (kind == typeof(bool) || kind == typeof(int) || kind == typeof(decimal)) return null;
+                primitive.JsonValue = text;
+                break;
+            case JsonTokenType.Number when kind == typeof(decimal) && reader.TryGetDecimal(out var number):
+                primitive.JsonValue = number;
+                break;
+            case JsonTokenType.Number when kind == typeof(int) && reader.TryGetInt32(out var integer):
+                primitive.JsonValue = integer;
+                break;
+            case JsonTokenType.True or JsonTokenType.False when kind == typeof(bool):
+                primitive.JsonValue = reader.GetBoolean();
+                break;
+            default:
+                return null;
+        }
+        reader.Read();
+        return primitive;
+    }
+
+    private static TypePlan PlanFor(ClassMapping mapping) =>
+        Plans.TryGetValue(mapping, out var plan) ? plan : Plans.GetOrAdd(mapping, static m => new TypePlan(m));
+
+    /// <summary>A JSON property name as the model reads it: the element, the type of its value, where it counts for duplicates.</summary>
+    private sealed record PropertyPlan(string Element, ClassMapping Value, bool IsCollection, int Index);
+
+    private sealed class TypePlan(ClassMapping mapping)
+    {
+        private readonly ConcurrentDictionary<string, PropertyPlan> _byName = new(StringComparer.Ordinal);
+        // Each element's place, for telling a property met twice.
+        private readonly Dictionary<string, int> _indexes = mapping.PropertyMappings.Select(p => p.Name).Distinct(StringComparer.Ordinal)
+            .Select((name, i) => (name, i)).ToDictionary(e => e.name, e => e.i, StringComparer.Ordinal);
+
+        /// <summary>The plan of the property name the reader is on; null for a name the model does not know, or one starting with '_'.</summary>
+        public PropertyPlan? Find(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName) return null;
+            var raw = reader.ValueSpan;
+            if (!reader.ValueIsEscaped && raw.Length <= 64)
+            {
+                Span<char> chars = stackalloc char[raw.Length];
+                if (Ascii.ToUtf16(raw, chars, out _) == System.Buffers.OperationStatus.Done
+                    && _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var known))
+                    return known;
+            }
+            var name = reader.GetString()!;
+            if (_byName.TryGetValue(name, out var plan)) return plan;
+            // A name the model does not know is not remembered: any number of them may come, and Firely reads them.
+            return Create(name) is { } created ? _byName.GetOrAdd(name, created) : null;
+        }
+
+        private PropertyPlan? Create(string name)
+        {
+            if (name.Length == 0 || name[0] == '_') return null;
+            if (mapping.FindMappedElementByName(name) is { } property)
+            {
+                if (property.Choice == ChoiceType.DatatypeChoice) return null; // a choice element needs its type in its name
+                // An abstract type other than Resource (whose resourceType names the type) is not one this reader can make.
+                return Inspector.FindOrImportClassMapping(property.ImplementingType) is { } value && (value.IsResource || !value.NativeType.IsAbstract)
+                    ? new(property.Name, value, property.IsCollection, IndexOf(property.Name))
+                    : null;
+            }
+            if (mapping.FindMappedElementByChoiceName(name) is { Choice: ChoiceType.DatatypeChoice } choice && name.Length > choice.Name.Length)
+                return Inspector.FindClassMapping(name[choice.Name.Length..]) is { NativeType.IsAbstract: false } typed
+                    ? new(choice.Name, typed, choice.IsCollection, IndexOf(choice.Name))
+                    : null;
+            return null;
+        }
+
+        private int IndexOf(string element) => _indexes[element];
+    }
+}

@@ -114,6 +114,8 @@ public sealed class FhirSerialization
     /// <summary>Reads JSON this server stored itself, without re-checking what was checked on write.</summary>
     public Resource ParseStored(ReadOnlySpan<byte> utf8)
     {
+        // Our reader takes what it can (all this server writes, unless a primitive carries an id or extensions).
+        if (PocoJsonReader.TryRead(utf8) is { } quick) return quick;
         var reader = new Utf8JsonReader(utf8);
         if (_stored.Value.TryDeserializeResource(ref reader, out var resource, out var issues) && resource is not null) return resource;
         throw new InvalidOperationException($"Stored JSON no longer parses: {Describe(issues)}");

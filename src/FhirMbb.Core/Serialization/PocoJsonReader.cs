@@ -38,8 +38,9 @@ internal static class PocoJsonReader
             // Like Firely's, the reader stops at the end of the resource; what follows it is not read.
             return reader.Read() ? ReadResource(ref reader, last: true) : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidCastException or ArgumentException or NotSupportedException)
         {
+            // Malformed JSON, or a value the model's setter would not take: Firely's reader decides and reports.
             return null;
         }
     }

@@ -70,10 +70,16 @@ public sealed class FhirSerialization
         var reader = new Utf8JsonReader(utf8, ClientJson);
         try
         {
-            // Our reader takes what Firely's would read without an issue, in less time; it leaves anything else to Firely's.
-            var parsed = PocoJsonReader.TryRead(utf8);
-            if (parsed is null && !(_unchecked.Value.TryDeserializeResource(ref reader, out parsed, out _) && parsed is not null)) return null;
-            return ParsedResourceCheck.Passes(parsed) ? parsed : null;
+            // Our reader takes what Firely's would read without an issue, in less time, and checks as it reads; it leaves
+            // anything else to Firely's, whose tree is then checked whole.
+            switch (PocoJsonReader.Read(utf8, check: true, out var quick))
+            {
+                case PocoJsonReader.Verdict.Passed: return quick;
+                case PocoJsonReader.Verdict.Refused: return null;
+            }
+            return _unchecked.Value.TryDeserializeResource(ref reader, out var parsed, out _) && parsed is not null && ParsedResourceCheck.Passes(parsed)
+                ? parsed
+                : null;
         }
         catch (Exception)
         {

@@ -86,19 +86,12 @@ internal static class ParsedResourceCheck
     /// <summary>The validator's checks on one object (no overflow: the caller has looked) and, through Passes, on its children.</summary>
     private static bool Check(Base node, TypePlan plan)
     {
-        PocoValidationContext? context = null;
-        ulong present = 0;
-        var elements = 0;
+        var state = new ObjectState();
         foreach (var (name, value) in node.EnumerateElements())
         {
-            elements++;
             var property = plan.Property(name);
-            if (property is null) return false;
-            if (property.RequiredBit != 0 && value is not IList { Count: 0 }) present |= property.RequiredBit;
-            // A primitive's own value (and an element's id or an extension's url held as plain .NET values) is checked by
-            // the object's validation below, as the deserializer does; the validator's property check refuses them.
+            if (property is null || !PropertyPasses(property, value, node, ref state)) return false;
             if (property.Mapping.IsPrimitive) continue;
-            if (!property.Passes(value, node, ref context)) return false;
             switch (value)
             {
                 case Base child:
@@ -112,20 +105,44 @@ internal static class ParsedResourceCheck
                     return false;
             }
         }
-        return plan.Invariants switch
-        {
-            ObjectCheck.AnElement => present == plan.Required && elements > 0,
-            ObjectCheck.PrimitiveValue => present == plan.Required && ((PrimitiveType)node).HasValidValue(),
-            _ => Validator.ValidateObject(node, plan.Mapping, ContextOf(node, ref context)).Count == 0,
-        };
+        return ObjectPasses(node, plan, ref state);
     }
+
+    /// <summary>What the checks of one object have seen of its properties so far.</summary>
+    internal struct ObjectState
+    {
+        public ulong Present;
+        public int Elements;
+        public PocoValidationContext? Context;
+    }
+
+    /// <summary>
+    /// The checks on one property of an object, not on the values it holds (<see cref="Passes"/> checks those). A reader
+    /// building the tree calls it for each property it sets, then <see cref="ObjectPasses"/> when the object is complete.
+    /// </summary>
+    internal static bool PropertyPasses(PropertyPlan property, object value, Base owner, ref ObjectState state)
+    {
+        state.Elements++;
+        if (property.RequiredBit != 0 && value is not IList { Count: 0 }) state.Present |= property.RequiredBit;
+        // A primitive's own value (and an element's id or an extension's url held as plain .NET values) is checked by
+        // the object's validation, as the deserializer does; the validator's property check refuses them.
+        return property.Mapping.IsPrimitive || property.Passes(value, owner, ref state.Context);
+    }
+
+    /// <summary>The checks on a complete object once its properties have passed <see cref="PropertyPasses"/>.</summary>
+    internal static bool ObjectPasses(Base node, TypePlan plan, ref ObjectState state) => plan.Invariants switch
+    {
+        ObjectCheck.AnElement => state.Present == plan.Required && state.Elements > 0,
+        ObjectCheck.PrimitiveValue => state.Present == plan.Required && ((PrimitiveType)node).HasValidValue(),
+        _ => Validator.ValidateObject(node, plan.Mapping, ContextOf(node, ref state.Context)).Count == 0,
+    };
 
     // Built only where a validator's method runs; messages are never read, so one per object, as the deserializer has.
     private static PocoValidationContext ContextOf(Base node, ref PocoValidationContext? context) =>
         context ??= new PocoValidationContext(node, Inspector, NoPath, null, null, Narrative);
 
     /// <summary>What the validator's object check (<see cref="FhirAttributeValidator.ValidateObject"/>) comes to for a type.</summary>
-    private enum ObjectCheck
+    internal enum ObjectCheck
     {
         /// <summary>Its mandatory elements are there and it has an element (<c>Base</c>'s own invariant).</summary>
         AnElement,
@@ -140,9 +157,10 @@ internal static class ParsedResourceCheck
     // that was half of this check's cost.
     private static readonly ConcurrentDictionary<Type, TypePlan?> Plans = new();
 
-    private static TypePlan? PlanFor(Type type) => Plans.GetOrAdd(type, static t => TypePlan.For(t));
+    /// <summary>The check's plan of a type; null for a type it does not know (the check then fails).</summary>
+    internal static TypePlan? PlanFor(Type type) => Plans.GetOrAdd(type, static t => TypePlan.For(t));
 
-    private sealed class TypePlan
+    internal sealed class TypePlan
     {
         public required ClassMapping Mapping { get; init; }
         public required ObjectCheck Invariants { get; init; }
@@ -185,7 +203,7 @@ internal static class ParsedResourceCheck
     }
 
     /// <summary>The validator's property check (<see cref="FhirAttributeValidator.ValidateProperty"/>) for one property.</summary>
-    private sealed class PropertyPlan(PropertyMapping mapping, CardinalityAttribute? cardinality, ulong requiredBit)
+    internal sealed class PropertyPlan(PropertyMapping mapping, CardinalityAttribute? cardinality, ulong requiredBit)
     {
         public PropertyMapping Mapping { get; } = mapping;
         public ulong RequiredBit { get; } = requiredBit;

@@ -30,23 +30,56 @@ internal static class PocoJsonReader
     private static readonly ConcurrentDictionary<ClassMapping, TypePlan> Plans = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>The resource, or null when the JSON holds anything this reader leaves to Firely (see remarks).</summary>
-    public static Resource? TryRead(ReadOnlySpan<byte> utf8)
+    public static Resource? TryRead(ReadOnlySpan<byte> utf8) => Read(utf8, check: false, out var resource) == Verdict.Passed ? resource : null;
+
+    /// <summary>What <see cref="Read"/> made of its input.</summary>
+    public enum Verdict
+    {
+        /// <summary>Left to Firely's reader: nothing was decided.</summary>
+        Left,
+        /// <summary>Read, and (when asked) passed <see cref="ParsedResourceCheck"/>'s checks.</summary>
+        Passed,
+        /// <summary>Read as far as a value the check refuses: Firely's validating reader must report it.</summary>
+        Refused,
+    }
+
+    /// <summary>
+    /// Reads the resource and, with <paramref name="check"/>, makes <see cref="ParsedResourceCheck"/>'s checks as each
+    /// object is completed, with the verdict <see cref="ParsedResourceCheck.Passes"/> gives on the finished tree.
+    /// </summary>
+    public static Verdict Read(ReadOnlySpan<byte> utf8, bool check, out Resource? resource)
     {
         var reader = new Utf8JsonReader(utf8, Options);
+        var reading = new Reading(check);
         try
         {
             // Like Firely's, the reader stops at the end of the resource; what follows it is not read.
-            return reader.Read() ? ReadResource(ref reader, last: true) : null;
+            resource = reader.Read() ? ReadResource(ref reader, ref reading, last: true) : null;
         }
         catch (Exception e) when (e is JsonException or InvalidCastException or ArgumentException or NotSupportedException)
         {
             // Malformed JSON, or a value the model's setter would not take: Firely's reader decides and reports.
-            return null;
+            resource = null;
+            return Verdict.Left;
+        }
+        return resource is not null ? Verdict.Passed : reading.Refused ? Verdict.Refused : Verdict.Left;
+    }
+
+    private struct Reading(bool check)
+    {
+        public readonly bool Check = check;
+        /// <summary>Set when the check refused a value: reading stopped there.</summary>
+        public bool Refused;
+
+        public bool Refuse()
+        {
+            Refused = true;
+            return false;
         }
     }
 
     /// <summary>On the resource's StartObject; leaves the reader after its EndObject (on it when <paramref name="last"/>).</summary>
-    private static Resource? ReadResource(ref Utf8JsonReader reader, bool last)
+    private static Resource? ReadResource(ref Utf8JsonReader reader, ref Reading reading, bool last)
     {
         if (reader.TokenType != JsonTokenType.StartObject) return null;
         var ahead = reader;
@@ -54,16 +87,19 @@ internal static class PocoJsonReader
         if (!ahead.Read() || ahead.TokenType != JsonTokenType.String) return null;
         if (Inspector.FindClassMapping(ahead.GetString()!) is not { IsResource: true } mapping) return null;
         var resource = (Resource)mapping.CreateInstance();
-        return ReadObject(ref reader, resource, PlanFor(mapping), isResource: true, last) ? resource : null;
+        return ReadObject(ref reader, ref reading, resource, PlanFor(mapping), isResource: true, last) ? resource : null;
     }
 
-    private static bool ReadObject(ref Utf8JsonReader reader, Base target, TypePlan plan, bool isResource, bool last = false)
+    private static bool ReadObject(ref Utf8JsonReader reader, ref Reading reading, Base target, TypePlan plan, bool isResource, bool last = false)
     {
         if (reader.TokenType != JsonTokenType.StartObject) return false;
+        var checks = reading.Check ? plan.Checks : null;
+        if (reading.Check && checks is null) return reading.Refuse();
         reader.Read();
         var empty = true;
         ulong seen = 0;
         HashSet<int>? seenBeyond = null;
+        var state = new ParsedResourceCheck.ObjectState();
         while (reader.TokenType != JsonTokenType.EndObject)
         {
             if (isResource && reader.ValueTextEquals("resourceType"u8))
@@ -83,16 +119,19 @@ internal static class PocoJsonReader
             }
             else if (!(seenBeyond ??= []).Add(property.Index)) return false;
             reader.Read();
-            object? value = property.IsCollection ? ReadList(ref reader, property.Value) : ReadValue(ref reader, property.Value);
+            object? value = property.IsCollection ? ReadList(ref reader, ref reading, property.Value) : ReadValue(ref reader, ref reading, property.Value);
             if (value is null) return false;
             target.SetValue(property.Element, value);
+            if (checks is not null && !(checks.Property(property.Element) is { } rules && ParsedResourceCheck.PropertyPasses(rules, value, target, ref state)))
+                return reading.Refuse();
             empty = false;
         }
         if (!last) reader.Read();
-        return !empty;
+        if (empty) return false;
+        return checks is null || ParsedResourceCheck.ObjectPasses(target, checks, ref state) || reading.Refuse();
     }
 
-    private static IList? ReadList(ref Utf8JsonReader reader, ClassMapping mapping)
+    private static IList? ReadList(ref Utf8JsonReader reader, ref Reading reading, ClassMapping mapping)
     {
         if (reader.TokenType != JsonTokenType.StartArray) return null;
         reader.Read();
@@ -100,7 +139,7 @@ internal static class PocoJsonReader
         var list = mapping.CreateList();
         while (reader.TokenType != JsonTokenType.EndArray)
         {
-            if (ReadValue(ref reader, mapping) is not { } item) return null;
+            if (ReadValue(ref reader, ref reading, mapping) is not { } item) return null;
             list.Add(item);
         }
         reader.Read();
@@ -108,11 +147,11 @@ internal static class PocoJsonReader
     }
 
     /// <summary>On the value's first token; leaves the reader on the token after it.</summary>
-    private static Base? ReadValue(ref Utf8JsonReader reader, ClassMapping mapping)
+    private static Base? ReadValue(ref Utf8JsonReader reader, ref Reading reading, ClassMapping mapping)
     {
-        if (mapping.IsResource) return ReadResource(ref reader, last: false);
+        if (mapping.IsResource) return ReadResource(ref reader, ref reading, last: false);
         var value = mapping.CreateInstance();
-        if (!mapping.IsFhirPrimitive) return ReadObject(ref reader, value, PlanFor(mapping), isResource: false) ? value : null;
+        if (!mapping.IsFhirPrimitive) return ReadObject(ref reader, ref reading, value, PlanFor(mapping), isResource: false) ? value : null;
 
         var primitive = (PrimitiveType)value;
         var kind = mapping.PrimitiveValueProperty?.ImplementingType;
@@ -138,6 +177,11 @@ internal static class PocoJsonReader
                 return null;
         }
         reader.Read();
+        if (reading.Check && !ParsedResourceCheck.Passes(primitive))
+        {
+            reading.Refuse();
+            return null;
+        }
         return primitive;
     }
 
@@ -149,6 +193,9 @@ internal static class PocoJsonReader
 
     private sealed class TypePlan(ClassMapping mapping)
     {
+        /// <summary>The quick check's plan of the type, for reading with checks; null when the check does not know it.</summary>
+        public ParsedResourceCheck.TypePlan? Checks { get; } = ParsedResourceCheck.PlanFor(mapping.NativeType);
+
         private readonly ConcurrentDictionary<string, PropertyPlan> _byName = new(StringComparer.Ordinal);
         // Each element's place, for telling a property met twice.
         private readonly Dictionary<string, int> _indexes = mapping.PropertyMappings.Select(p => p.Name).Distinct(StringComparer.Ordinal)

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Hl7.Fhir.Introspection;
@@ -10,7 +11,8 @@ namespace FhirMbb.Core.Serialization;
 /// resource), for the shapes a parsed resource usually has. Firely's serializer looks up each property's mapping and its
 /// encoded name in shared dictionaries and runs every value through a writer that postpones and prunes empty
 /// structures: on a transaction of Synthea resources that was an eighth of the server's time. Here each type's
-/// properties are looked up once, names are encoded once, and a value is written when it is met.
+/// elements are read straight from their fields (<see cref="ElementShape"/>), names are encoded once, and a value is
+/// written when it is met.
 /// </summary>
 /// <remarks>
 /// <see cref="TryWrite"/> gives up (false, with part of the resource written) on anything whose output it does not
@@ -38,25 +40,26 @@ internal static class PocoJsonWriter
             writer.WriteString(ResourceType, resource.TypeName);
             written = true;
         }
-        foreach (var (name, value) in node.EnumerateElements())
+        foreach (var property in plan.Properties)
         {
-            if (plan.Property(name) is not { } property) return false;
-            switch (value)
+            switch (ElementShape.Present(property.Element, node))
             {
+                case null:
+                    continue;
                 case PrimitiveType primitive:
                     if (!IsPlain(primitive)) return false;
                     writer.WritePropertyName(property.NameFor(primitive));
                     if (!WriteValue(primitive, writer)) return false;
                     break;
                 case IReadOnlyList<PrimitiveType?> primitives:
-                    if (primitives.Count == 0 || property.IsChoice) return false;
+                    if (property.IsChoice) return false;
                     writer.WriteStartArray(property.Name);
                     foreach (var item in primitives)
                         if (item is null || !IsPlain(item) || !WriteValue(item, writer)) return false;
                     writer.WriteEndArray();
                     break;
                 case IReadOnlyList<Base?> children:
-                    if (children.Count == 0 || property.IsChoice) return false;
+                    if (property.IsChoice) return false;
                     writer.WriteStartArray(property.Name);
                     foreach (var child in children)
                         if (child is null || !WriteObject(child, writer)) return false;
@@ -78,7 +81,10 @@ internal static class PocoJsonWriter
 
     // A value alone: Firely writes it as the property's value and writes no "_name" beside it.
     private static bool IsPlain(PrimitiveType primitive) =>
-        primitive.ElementId is null && !primitive.HasExtensions() && !primitive.HasOverflow && primitive is not Base64Binary;
+        primitive.ElementId is null && ExtensionsOf(primitive) is not IList { Count: > 0 } && !primitive.HasOverflow && primitive is not Base64Binary;
+
+    // Element.Extension makes an empty list when it is read; its field does not.
+    private static readonly Func<Base, object?> ExtensionsOf = ElementShape.Reader(typeof(Element), typeof(Element).GetProperty(nameof(Element.Extension))!);
 
     private static bool WriteValue(PrimitiveType primitive, Utf8JsonWriter writer)
     {
@@ -93,26 +99,22 @@ internal static class PocoJsonWriter
     }
 
     private static TypePlan? PlanFor(Type type) =>
-        Plans.TryGetValue(type, out var plan) ? plan : Plans.GetOrAdd(type, static t => ModelInfo.ModelInspector.FindOrImportClassMapping(t) is { } m ? new TypePlan(m) : null);
+        Plans.TryGetValue(type, out var plan) ? plan : Plans.GetOrAdd(type, static t => ElementShape.Of(t) is { } shape ? new TypePlan(shape) : null);
 
-    private sealed class TypePlan(ClassMapping mapping)
+    /// <summary>A type's elements in the order Firely writes them (<see cref="ElementShape"/>), each with its encoded name.</summary>
+    private sealed class TypePlan(ElementShape shape)
     {
-        private readonly ConcurrentDictionary<string, PropertyPlan?> _properties = new(StringComparer.Ordinal);
-
-        public PropertyPlan? Property(string name) =>
-            _properties.TryGetValue(name, out var property)
-                ? property
-                : _properties.GetOrAdd(name, n => mapping.FindMappedElementByName(n) is { } m ? new PropertyPlan(n, m.Choice == ChoiceType.DatatypeChoice) : null);
+        public PropertyPlan[] Properties { get; } = shape.Elements.Select(e => new PropertyPlan(e)).ToArray();
     }
 
-    private sealed class PropertyPlan(string name, bool isChoice)
+    private sealed class PropertyPlan(ElementShape.Element element)
     {
-        public JsonEncodedText Name { get; } = JsonEncodedText.Encode(name);
-        public bool IsChoice { get; } = isChoice;
+        public ElementShape.Element Element { get; } = element;
+        public JsonEncodedText Name { get; } = JsonEncodedText.Encode(element.Name);
+        public bool IsChoice { get; } = element.Mapping.Choice == ChoiceType.DatatypeChoice;
 
         // A choice element's name ends with its value's type: value + Quantity.
         private readonly ConcurrentDictionary<string, JsonEncodedText> _byType = new(StringComparer.Ordinal);
-        private readonly string _name = name;
 
         public JsonEncodedText NameFor(Base value)
         {
@@ -120,7 +122,7 @@ internal static class PocoJsonWriter
             var type = value.TypeName;
             return _byType.TryGetValue(type, out var encoded)
                 ? encoded
-                : _byType.GetOrAdd(type, t => JsonEncodedText.Encode(_name + char.ToUpperInvariant(t[0]) + t[1..]));
+                : _byType.GetOrAdd(type, t => JsonEncodedText.Encode(Element.Name + char.ToUpperInvariant(t[0]) + t[1..]));
         }
     }
 }

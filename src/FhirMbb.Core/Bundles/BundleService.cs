@@ -1,6 +1,7 @@
 using System.Collections;
 using FhirMbb.Core.Rest;
 using FhirMbb.Core.Search;
+using FhirMbb.Core.Serialization;
 using FhirMbb.Core.Storage;
 using Hl7.Fhir.Model;
 
@@ -457,7 +458,25 @@ public sealed class BundleService(
     {
         if (element is ResourceReference { Reference: not null } target) visit(target);
         // Indexed loops and no local function capturing this call's arguments: Visit meets every element of every entry,
-        // and each call allocated a closure, each list a boxed enumerator.
+        // and each call allocated a closure, each list a boxed enumerator. The elements are read from their fields
+        // (ElementShape), not through EnumerateElements, which allocates an iterator and a dictionary per object.
+        if (!element.HasOverflow && ElementShape.Of(element.GetType()) is { } shape)
+        {
+            foreach (var e in shape.Elements)
+            {
+                switch (ElementShape.Present(e, element))
+                {
+                    case Base child:
+                        VisitChild(element, e.Name, child, visit, links);
+                        break;
+                    case IList list:
+                        for (var i = 0; i < list.Count; i++)
+                            if (list[i] is Base listed) VisitChild(element, e.Name, listed, visit, links);
+                        break;
+                }
+            }
+            return;
+        }
         foreach (var (name, value) in element.EnumerateElements())
         {
             switch (value)
@@ -484,7 +503,7 @@ public sealed class BundleService(
     }
 
     // Most elements of a resource are primitives, and a primitive holds a reference only inside an extension.
-    private static bool MayHoldReferences(Base element) => element is not PrimitiveType primitive || primitive.Extension.Count > 0;
+    private static bool MayHoldReferences(Base element) => element is not PrimitiveType primitive || ElementShape.HasExtensions(primitive);
 
     private static async Task<T> Guard<T>(BundleEntryRequest entry, Func<Task<T>> work)
     {

@@ -34,6 +34,11 @@ internal sealed class ElementShape
     public static ElementShape? Of(Type type) =>
         Shapes.TryGetValue(type, out var shape) ? shape : Shapes.GetOrAdd(type, static t => Build(t));
 
+    private static readonly Func<Base, object?> ElementExtensions = Reader(typeof(Hl7.Fhir.Model.Element), typeof(Hl7.Fhir.Model.Element).GetProperty(nameof(Hl7.Fhir.Model.Element.Extension))!);
+
+    /// <summary>Whether an element (a primitive, say) has extensions, without the empty list reading Element.Extension makes.</summary>
+    public static bool HasExtensions(Hl7.Fhir.Model.Element element) => ElementExtensions(element) is IList { Count: > 0 };
+
     /// <summary>A present value of an element: null for a missing element or an empty list, as EnumerateElements skips both.</summary>
     public static object? Present(Element element, Base node)
     {

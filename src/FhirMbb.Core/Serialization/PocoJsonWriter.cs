@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Hl7.Fhir.Introspection;
@@ -81,10 +80,7 @@ internal static class PocoJsonWriter
 
     // A value alone: Firely writes it as the property's value and writes no "_name" beside it.
     private static bool IsPlain(PrimitiveType primitive) =>
-        primitive.ElementId is null && ExtensionsOf(primitive) is not IList { Count: > 0 } && !primitive.HasOverflow && primitive is not Base64Binary;
-
-    // Element.Extension makes an empty list when it is read; its field does not.
-    private static readonly Func<Base, object?> ExtensionsOf = ElementShape.Reader(typeof(Element), typeof(Element).GetProperty(nameof(Element.Extension))!);
+        primitive.ElementId is null && !ElementShape.HasExtensions(primitive) && !primitive.HasOverflow && primitive is not Base64Binary;
 
     private static bool WriteValue(PrimitiveType primitive, Utf8JsonWriter writer)
     {

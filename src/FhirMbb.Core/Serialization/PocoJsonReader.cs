@@ -2,6 +2,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Expression = System.Linq.Expressions.Expression;
 using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
 
@@ -119,7 +120,7 @@ internal static class PocoJsonReader
             }
             else if (!(seenBeyond ??= []).Add(property.Index)) return false;
             reader.Read();
-            object? value = property.IsCollection ? ReadList(ref reader, ref reading, property.Value) : ReadValue(ref reader, ref reading, property.Value);
+            object? value = property.NewList is { } newList ? ReadList(ref reader, ref reading, property.Value, newList) : ReadValue(ref reader, ref reading, property.Value);
             if (value is null) return false;
             target.SetValue(property.Element, value);
             if (checks is not null && !(checks.Property(property.Element) is { } rules && ParsedResourceCheck.PropertyPasses(rules, value, target, ref state)))
@@ -131,12 +132,12 @@ internal static class PocoJsonReader
         return checks is null || ParsedResourceCheck.ObjectPasses(target, checks, ref state) || reading.Refuse();
     }
 
-    private static IList? ReadList(ref Utf8JsonReader reader, ref Reading reading, ClassMapping mapping)
+    private static IList? ReadList(ref Utf8JsonReader reader, ref Reading reading, ClassMapping mapping, Func<IList> newList)
     {
         if (reader.TokenType != JsonTokenType.StartArray) return null;
         reader.Read();
         if (reader.TokenType == JsonTokenType.EndArray) return null;
-        var list = mapping.CreateList();
+        var list = newList();
         while (reader.TokenType != JsonTokenType.EndArray)
         {
             if (ReadValue(ref reader, ref reading, mapping) is not { } item) return null;
@@ -189,7 +190,8 @@ internal static class PocoJsonReader
         Plans.TryGetValue(mapping, out var plan) ? plan : Plans.GetOrAdd(mapping, static m => new TypePlan(m));
 
     /// <summary>A JSON property name as the model reads it: the element, the type of its value, where it counts for duplicates.</summary>
-    private sealed record PropertyPlan(string Element, ClassMapping Value, bool IsCollection, int Index);
+    /// <param name="NewList">for a list element, makes the list the model's property holds; null for a single value.</param>
+    private sealed record PropertyPlan(string Element, ClassMapping Value, Func<IList>? NewList, int Index);
 
     private sealed class TypePlan(ClassMapping mapping)
     {
@@ -225,18 +227,28 @@ internal static class PocoJsonReader
             if (mapping.FindMappedElementByName(name) is { } property)
             {
                 if (property.Choice == ChoiceType.DatatypeChoice) return null; // a choice element needs its type in its name
-                // An abstract type other than Resource (whose resourceType names the type) is not one this reader can make.
-                return Inspector.FindOrImportClassMapping(property.ImplementingType) is { } value && (value.IsResource || !value.NativeType.IsAbstract)
-                    ? new(property.Name, value, property.IsCollection, IndexOf(property.Name))
+                // An abstract type (Meta.profile's PrimitiveType) stands for the one FHIR type it allows (canonical), as in
+                // Firely's reader; a Resource's type is named by its resourceType. Any other abstract type is left to Firely.
+                var type = property.ImplementingType is { IsAbstract: true } && property.FhirType is [{ IsAbstract: false } only] ? only : property.ImplementingType;
+                Func<IList>? newList = null;
+                if (property.IsCollection && (newList = ListOf(property)) is null) return null;
+                return Inspector.FindOrImportClassMapping(type) is { } value && (value.IsResource || !value.NativeType.IsAbstract)
+                    ? new(property.Name, value, newList, IndexOf(property.Name))
                     : null;
             }
             if (mapping.FindMappedElementByChoiceName(name) is { Choice: ChoiceType.DatatypeChoice } choice && name.Length > choice.Name.Length)
-                return Inspector.FindClassMapping(name[choice.Name.Length..]) is { NativeType.IsAbstract: false } typed
-                    ? new(choice.Name, typed, choice.IsCollection, IndexOf(choice.Name))
+                return Inspector.FindClassMapping(name[choice.Name.Length..]) is { NativeType.IsAbstract: false } typed && !choice.IsCollection
+                    ? new(choice.Name, typed, null, IndexOf(choice.Name))
                     : null;
             return null;
         }
 
         private int IndexOf(string element) => _indexes[element];
+
+        // The list the model's property holds (List<PrimitiveType> for Meta.profile), as Firely's reader fills.
+        private static Func<IList>? ListOf(PropertyMapping property) =>
+            property.PropertyType is { IsAbstract: false, IsGenericType: true } list && typeof(IList).IsAssignableFrom(list) && list.GetConstructor(Type.EmptyTypes) is not null
+                ? Expression.Lambda<Func<IList>>(Expression.Convert(Expression.New(list), typeof(IList))).Compile()
+                : null;
     }
 }

@@ -161,12 +161,15 @@ public sealed class PocoJsonReaderTests
     [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"}""")]
     [InlineData("""{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:0b6f1c1e-5d7a-4c1e-9a53-0d1b2c3d4e5f","request":{"method":"POST","url":"Patient"},"resource":{"resourceType":"Patient","active":true}}]}""")]
     [InlineData("""{"resourceType":"Binary","contentType":"text/plain","data":"aGVsbG8="}""")]
+    [InlineData("""{"resourceType":"Observation","meta":{"profile":["http://a/b","http://c/d|1.0"],"tag":[{"code":"t"}]},"status":"final","code":{"text":"x"}}""")]
     [InlineData("""{"resourceType":"Parameters","parameter":[{"name":"a","valueDecimal":2.50},{"name":"b","resource":{"resourceType":"Patient","id":"p"}}]}""")]
     public void A_shape_is_read_as_Firely_reads_it_or_left_to_it(string json) =>
         Assert.Null(Disagreement(Encoding.UTF8.GetBytes(json)));
 
     [Theory]
     [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"}}""", true)]
+    // A pain score as a diary app sends it.
+    [InlineData("""{"resourceType":"Observation","meta":{"profile":["https://fhirmbb.org/fhir/StructureDefinition/mbb-pain-score"]},"extension":[{"url":"https://fhirmbb.org/fhir/StructureDefinition/mbb-assessment-phase","valueCode":"baseline"}],"status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"survey"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"72514-3","display":"Pain severity - 0-10 verbal numeric rating [Score] - Reported"}]},"subject":{"reference":"Patient/abc"},"effectiveDateTime":"2026-11-01T00:00:01Z","valueInteger":3}""", true)]
     [InlineData("""{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","name":"O"}],"managingOrganization":{"reference":"#o"}}""", true)]
     [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"}} trailing""", true)]
     [InlineData("""{"status":"final","resourceType":"Observation","code":{"text":"x"}}""", false)]
@@ -176,8 +179,11 @@ public sealed class PocoJsonReaderTests
     [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueInteger":"1"}""", false)]
     [InlineData("""{"resourceType":"Observation","status":"  ","code":{"text":"x"}}""", false)]
     [InlineData("""{"resourceType":"Observation","status":"final","code":{"text":"x"}""", false)]
-    public void What_it_reads_and_what_it_leaves(string json, bool reads) =>
+    public void What_it_reads_and_what_it_leaves(string json, bool reads)
+    {
         Assert.Equal(reads, PocoJsonReader.TryRead(Encoding.UTF8.GetBytes(json)) is not null);
+        Assert.Equal(reads, PocoJsonReader.Read(Encoding.UTF8.GetBytes(json), check: true, out _) == PocoJsonReader.Verdict.Passed);
+    }
 
     [Fact]
     public void The_projects_own_resources_and_examples_are_read_as_Firely_reads_them()
@@ -193,6 +199,7 @@ public sealed class PocoJsonReaderTests
             if (PocoJsonReader.TryRead(json) is not null) read++;
             Assert.True(Disagreement(json) is null, $"{file}: {Disagreement(json)}");
         }
-        Assert.True(read > 30, $"{read} of {files.Count} files read");
+        // All but those with a _name property or invalid on purpose.
+        Assert.True(read > files.Count * 3 / 4, $"{read} of {files.Count} files read");
     }
 }

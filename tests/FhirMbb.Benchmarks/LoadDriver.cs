@@ -80,7 +80,8 @@ public sealed class LoadDriver(HttpClient client, WrkLoad? wrk = null)
         }
     }
 
-    private static TimeSpan ClientCpu() => ServerProcess.ProcessCpu(Environment.ProcessId) ?? Process.GetCurrentProcess().TotalProcessorTime;
+    /// <summary>CPU time of this process (the benchmark, which is the built-in client) so far.</summary>
+    public static TimeSpan ClientCpu() => ServerProcess.ProcessCpu(Environment.ProcessId) ?? Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <summary>Busy CPU time of the whole machine so far (user+nice+system+irq+softirq+steal from /proc/stat).</summary>
     public static TimeSpan? MachineBusy()

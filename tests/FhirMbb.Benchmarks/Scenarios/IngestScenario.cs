@@ -72,16 +72,21 @@ public sealed class IngestScenario : IScenario
             var requests = Enumerable.Range(0, o.IngestRounds).SelectMany(_ => bundles).Select(Post).ToList();
             var sizes = Enumerable.Range(0, o.IngestRounds).SelectMany(_ => bundles).Select(b => b.Resources).ToList();
             var cpu0 = server.CpuTime();
+            var client0 = LoadDriver.ClientCpu();
+            var machine0 = LoadDriver.MachineBusy();
             var t0 = Stopwatch.GetTimestamp();
             var answers = await LoadDriver.SendAllAsync(run.Client, requests, o.IngestConnections);
             var elapsed = Stopwatch.GetElapsedTime(t0);
             var serverCpu = server.CpuTime() - cpu0;
+            var clientCpu = LoadDriver.ClientCpu() - client0;
+            var otherCpu = LoadDriver.MachineBusy() - machine0 - clientCpu - serverCpu;
             var stored = answers.Select((a, i) => a.Status == 200 ? sizes[i] : 0).Sum();
             var failed = answers.Where(a => a.Status != 200).ToList();
             var perSecond = stored / elapsed.TotalSeconds;
             // CPU per resource is less at the mercy of other load on a shared machine than resources per second.
             var note = $"{answers.Count} transactions, {stored:#,0} resources in {elapsed.TotalSeconds:0.0} s; server CPU {serverCpu / elapsed:0.00} cores, "
-                + $"{(stored == 0 ? 0 : serverCpu.TotalMicroseconds / stored):#,0} us per resource; latency is per bundle (~{perRound / bundles.Count} resources); "
+                + $"{(stored == 0 ? 0 : serverCpu.TotalMicroseconds / stored):#,0} us per resource; client (this process) {clientCpu / elapsed:0.00} cores, "
+                + $"other processes {(otherCpu is { } other ? $"{other / elapsed:0.00}" : "?")} cores; latency is per bundle (~{perRound / bundles.Count} resources); "
                 + $"server idle {settled.TotalSeconds:0.0} s after start; {warmupSent} bundles of warm-up first, then idle again after {idleAfterWarmup.TotalSeconds:0.0} s"
                 + (failed.Count == 0 ? "" : $"; first error: {failed[0].Status} {BenchmarkRun.Shorten(Encoding.UTF8.GetString(failed[0].Body))}");
             return new ScenarioLine(name, "resources/s", perSecond, floor, Latency.From(answers.Select(a => a.Ticks).ToList()), failed.Count,

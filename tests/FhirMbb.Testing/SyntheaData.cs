@@ -14,6 +14,13 @@ public static class SyntheaData
         throw new InvalidOperationException("FhirMbb.sln not found above the test binaries");
     }
 
+    /// <summary>The project's own JSON files: profiles, terminology, and the docs' examples (some invalid on purpose).</summary>
+    public static List<string> ProjectJsonFiles() =>
+        new[] { "profiles", "terminology", "docs" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), d), "*.json", SearchOption.AllDirectories))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
     /// <summary>Every entry's resource, its urn:uuid references pointed at Type/id of the entry they name, as a transaction would.</summary>
     public static List<Resource> Resources()
     {

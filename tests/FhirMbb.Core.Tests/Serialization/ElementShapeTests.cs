@@ -10,10 +10,8 @@ public sealed class ElementShapeTests
     [Fact]
     public void Every_object_of_every_Synthea_resource_and_project_file_is_walked_as_EnumerateElements_walks_it()
     {
-        var root = SyntheaData.RepositoryRoot();
         var resources = SyntheaData.Resources().Cast<Base>()
-            .Concat(new[] { "profiles", "terminology", "docs" }
-                .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*.json", SearchOption.AllDirectories))
+            .Concat(SyntheaData.ProjectJsonFiles()
                 .Select(f => { try { return (Base)FhirSerialization.Shared.ParseJson(File.ReadAllBytes(f)); } catch (FhirOperationException) { return null; } })
                 .OfType<Base>())
             .ToList();

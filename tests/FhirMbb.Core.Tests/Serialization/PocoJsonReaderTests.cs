@@ -188,10 +188,7 @@ public sealed class PocoJsonReaderTests
     [Fact]
     public void The_projects_own_resources_and_examples_are_read_as_Firely_reads_them()
     {
-        var root = SyntheaData.RepositoryRoot();
-        var files = new[] { "profiles", "terminology", "docs" }
-            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*.json", SearchOption.AllDirectories))
-            .ToList();
+        var files = SyntheaData.ProjectJsonFiles();
         var read = 0;
         foreach (var file in files)
         {

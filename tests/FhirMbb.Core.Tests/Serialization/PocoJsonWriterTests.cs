@@ -52,10 +52,7 @@ public sealed class PocoJsonWriterTests
     [Fact]
     public void The_projects_own_resources_and_examples_are_written_as_Firely_writes_them()
     {
-        var root = SyntheaData.RepositoryRoot();
-        var files = new[] { "profiles", "terminology", "docs" }
-            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*.json", SearchOption.AllDirectories))
-            .ToList();
+        var files = SyntheaData.ProjectJsonFiles();
         var taken = 0;
         var compared = 0;
         foreach (var file in files)

@@ -1,3 +1,4 @@
+using FhirMbb.Core.Serialization;
 using System.Runtime.CompilerServices;
 using Firely.Fhir.Validation;
 using Hl7.Fhir.Model;
@@ -68,9 +69,11 @@ internal static class ValueKey
 {
     public static string? Of(Base value) => value switch
     {
-        PrimitiveType primitive when primitive.ElementId is null && primitive.Extension.Count == 0 =>
+        PrimitiveType primitive when primitive.ElementId is null && !ElementShape.HasExtensions(primitive) =>
             $"{primitive.TypeName}|{primitive.JsonValue?.GetType().Name}|{primitive.JsonValue}",
-        DataType complex and not PrimitiveType => $"{complex.TypeName}|{FhirJson.Serialize(complex)}",
+        // The server's compact JSON (ToJsonBytes: our writer where it can, Firely's otherwise). Either is JSON of every
+        // element, so one key names one value whichever wrote it.
+        DataType complex and not PrimitiveType => $"{complex.TypeName}|{System.Text.Encoding.UTF8.GetString(FhirSerialization.Shared.ToJsonBytes(complex))}",
         _ => null,
     };
 }

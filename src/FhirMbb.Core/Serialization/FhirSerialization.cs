@@ -175,9 +175,10 @@ public sealed class FhirSerialization
         try
         {
             // An operation's Parameters of the usual shapes are written directly (ParametersJson: the same bytes), and so
-            // is a resource of the shapes PocoJsonWriter takes; anything else, or what it gives up on, by Firely.
+            // is a resource or a complex value of the shapes PocoJsonWriter takes; anything else, or what it gives up on,
+            // by Firely.
             if (resource is Parameters parameters && ParametersJson.CanWrite(parameters)) ParametersJson.Write(parameters, scratch.Writer);
-            else if (!(resource is Resource whole && PocoJsonWriter.TryWrite(whole, scratch.Writer)))
+            else if (resource is PrimitiveType || !PocoJsonWriter.TryWrite(resource, scratch.Writer))
             {
                 scratch.Writer.Reset();
                 scratch.Buffer.ResetWrittenCount();

@@ -25,8 +25,11 @@ internal static class PocoJsonWriter
     private static readonly JsonEncodedText ResourceType = JsonEncodedText.Encode("resourceType");
     private static readonly ConcurrentDictionary<Type, TypePlan?> Plans = new();
 
-    /// <summary>Writes <paramref name="resource"/>; false when it met a shape it leaves to Firely (see remarks).</summary>
-    public static bool TryWrite(Resource resource, Utf8JsonWriter writer) => WriteObject(resource, writer);
+    /// <summary>
+    /// Writes <paramref name="node"/>, a resource or a complex value (a CodeableConcept, say; not a primitive); false when
+    /// it met a shape it leaves to Firely (see remarks).
+    /// </summary>
+    public static bool TryWrite(Base node, Utf8JsonWriter writer) => WriteObject(node, writer);
 
     private static bool WriteObject(Base node, Utf8JsonWriter writer)
     {

@@ -50,6 +50,35 @@ public sealed class PocoJsonWriterTests
     }
 
     [Fact]
+    public void Every_complex_value_of_the_Synthea_resources_is_written_as_Firely_writes_it()
+    {
+        // What the validator's memo keys values by: a datatype written on its own, not inside its resource.
+        var wrong = new List<string>();
+        var values = 0;
+        var taken = 0;
+        foreach (var resource in SyntheaData.Resources())
+        {
+            foreach (var (_, value) in resource.EnumerateElements())
+            {
+                var items = value switch { DataType d => [d], System.Collections.IEnumerable list => list.OfType<DataType>(), _ => [] };
+                foreach (var item in items.Where(i => i is not PrimitiveType))
+                {
+                    values++;
+                    var expected = Serialization.ToJsonBytesByFirely(item);
+                    var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                    using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                    {
+                        if (PocoJsonWriter.TryWrite(item, writer)) taken++;
+                    }
+                    if (!Serialization.ToJsonBytes(item).AsSpan().SequenceEqual(expected)) wrong.Add($"{resource.TypeName}/{resource.Id} {item.TypeName}");
+                }
+            }
+        }
+        Assert.True(wrong.Count == 0, string.Join(Environment.NewLine, wrong.Take(5)));
+        Assert.True(values > 10_000 && taken == values, $"{taken} of {values} values written by the quick writer");
+    }
+
+    [Fact]
     public void The_projects_own_resources_and_examples_are_written_as_Firely_writes_them()
     {
         var files = SyntheaData.ProjectJsonFiles();

@@ -1,5 +1,5 @@
-using FhirMbb.Core.Serialization;
 using System.Runtime.CompilerServices;
+using FhirMbb.Core.Serialization;
 using Firely.Fhir.Validation;
 using Hl7.Fhir.Model;
 

@@ -69,7 +69,7 @@ internal static class ValueKey
 {
     public static string? Of(Base value) => value switch
     {
-        PrimitiveType primitive when primitive.ElementId is null && !ElementShape.HasExtensions(primitive) =>
+        PrimitiveType primitive when ElementShape.IsBare(primitive) =>
             $"{primitive.TypeName}|{primitive.JsonValue?.GetType().Name}|{primitive.JsonValue}",
         // The server's compact JSON (ToJsonBytes: our writer where it can, Firely's otherwise). Either is JSON of every
         // element, so one key names one value whichever wrote it.

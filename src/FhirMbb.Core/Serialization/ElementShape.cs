@@ -39,6 +39,9 @@ internal sealed class ElementShape
     /// <summary>Whether an element (a primitive, say) has extensions, without the empty list reading Element.Extension makes.</summary>
     public static bool HasExtensions(Hl7.Fhir.Model.Element element) => ElementExtensions(element) is IList { Count: > 0 };
 
+    /// <summary>A primitive that is only its value: no id, no extensions (looked at without making an empty list).</summary>
+    public static bool IsBare(PrimitiveType primitive) => primitive.ElementId is null && !HasExtensions(primitive);
+
     /// <summary>A present value of an element: null for a missing element or an empty list, as EnumerateElements skips both.</summary>
     public static object? Present(Element element, Base node)
     {

@@ -53,7 +53,7 @@ internal static class ParsedResourceCheck
 
     public static bool Passes(Base node)
     {
-        if (node is PrimitiveType { ElementId: null, JsonValue: string value } primitive && node is not XHtml && !node.HasOverflow && !primitive.HasExtensions())
+        if (node is PrimitiveType { JsonValue: string value } primitive && ElementShape.IsBare(primitive) && node is not XHtml && !node.HasOverflow)
         {
             var plan = PlanFor(node.GetType());
             if (plan is null) return false;

@@ -83,7 +83,7 @@ internal static class PocoJsonWriter
 
     // A value alone: Firely writes it as the property's value and writes no "_name" beside it.
     private static bool IsPlain(PrimitiveType primitive) =>
-        primitive.ElementId is null && !ElementShape.HasExtensions(primitive) && !primitive.HasOverflow && primitive is not Base64Binary;
+        ElementShape.IsBare(primitive) && !primitive.HasOverflow && primitive is not Base64Binary;
 
     private static bool WriteValue(PrimitiveType primitive, Utf8JsonWriter writer)
     {

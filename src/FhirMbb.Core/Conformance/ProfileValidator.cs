@@ -202,6 +202,15 @@ public sealed class ProfileValidator
         Expression = [expression],
     };
 
+    /// <summary>
+    /// Firely's compiled (and cached) schemas over the definitions <paramref name="resolver"/> shares, each compilation
+    /// reading its own copies (<see cref="PrivateCopies"/>), so schemas may be compiled from many threads at once.
+    /// </summary>
+#pragma warning disable ExperimentalApi
+    internal static IElementSchemaResolver CompiledSchemas(IAsyncResourceResolver resolver) =>
+        Firely.Fhir.Validation.Compilation.StructureDefinitionToElementSchemaResolver.CreatedCached(new PrivateCopies(resolver));
+#pragma warning restore ExperimentalApi
+
     /// <summary>The built validator; Clock runs from the start of the build, for the warm-up time.</summary>
     private sealed record Engine(Validator Validator, CachedResolver Resolver, IReadOnlyList<GeneratedSnapshot> Snapshots, Stopwatch Clock);
 
@@ -232,7 +241,7 @@ public sealed class ProfileValidator
             // (profiled: ~3% of a validated create). This is the compiler the invariants use when none is given.
             FhirPathCompiler = FhirPathValidator.DefaultCompiler,
         };
-        var schemas = new RewrittenSchemas(Firely.Fhir.Validation.Compilation.StructureDefinitionToElementSchemaResolver.CreatedCached(resolver), FhirPathValidator.DefaultCompiler);
+        var schemas = new RewrittenSchemas(CompiledSchemas(resolver), FhirPathValidator.DefaultCompiler);
 #pragma warning restore ExperimentalApi
         var validator = new Validator(resolver, terminology, null, settings, schemas);
         return new Engine(validator, resolver, snapshots, clock);

@@ -38,6 +38,60 @@ public sealed class GroupCommitTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Transactions of 100 resources are groups large enough to have their log flushed by the syncer thread while the
+    /// writer applies the next; single creates among them flush in their own commits. All are acknowledged, and all
+    /// are there after reopening.
+    /// </summary>
+    [Fact]
+    public async Task Concurrent_large_transactions_and_single_creates_are_all_acknowledged_and_all_found_after_reopening()
+    {
+        const int transactions = 24, perTransaction = 100, singles = 200;
+        using (var store = new SqliteResourceStore(ConnectionString))
+        {
+            var large = Enumerable.Range(0, transactions).Select(t => Task.Run(() =>
+                store.TryWriteAllAsync(Enumerable.Range(0, perTransaction).Select(i => Create($"tx{t}-{i}")).ToList())));
+            var small = Enumerable.Range(0, singles).Select(i => Task.Run(() => store.TryWriteAsync(Create($"single-{i}"))));
+            var results = await Task.WhenAll(large);
+            Assert.All(results, r => Assert.Equal(-1, r));
+            Assert.All(await Task.WhenAll(small), Assert.True);
+            Assert.True(store.DeferredFlushes > 0);
+        }
+        SqliteConnection.ClearAllPools();
+
+        using var reopened = new SqliteResourceStore(ConnectionString);
+        for (var t = 0; t < transactions; t++)
+            for (var i = 0; i < perTransaction; i++)
+                Assert.Equal(Json($"tx{t}-{i}", 1), Encoding.UTF8.GetString((await reopened.ReadAsync("Observation", $"tx{t}-{i}"))!.Json.Span));
+        for (var i = 0; i < singles; i++) Assert.NotNull(await reopened.ReadAsync("Observation", $"single-{i}"));
+    }
+
+    [Fact]
+    public async Task In_a_large_group_a_refused_transaction_fails_alone_and_the_others_are_acknowledged()
+    {
+        using var store = new SqliteResourceStore(ConnectionString);
+        Assert.True(await store.TryWriteAsync(Create("shared")));
+        Assert.Equal(0, store.DeferredFlushes);
+
+        // Three transactions of ~30 resources queued together: one group of 91, large enough for the syncer's flush.
+        var (group, release) = await HoldWriterAsync(store);
+        var good = store.TryWriteAllAsync(Enumerable.Range(0, 30).Select(i => Create($"good-{i}")).ToList());
+        // The update of "shared" expects version 2, which does not exist: the transaction is refused at its last entry.
+        var refused = store.TryWriteAllAsync([.. Enumerable.Range(0, 30).Select(i => Create($"refused-{i}")), Update("shared", version: 3, expected: 2, note: "stale")]);
+        var after = store.TryWriteAllAsync(Enumerable.Range(0, 30).Select(i => Create($"after-{i}")).ToList());
+        release();
+        await group;
+
+        Assert.Equal(-1, await good);
+        Assert.Equal(30, await refused);
+        Assert.Equal(-1, await after);
+        Assert.Equal(1, store.DeferredFlushes);
+        Assert.NotNull(await store.ReadAsync("Observation", "good-29"));
+        Assert.NotNull(await store.ReadAsync("Observation", "after-0"));
+        Assert.Null(await store.ReadAsync("Observation", "refused-0"));
+        Assert.Equal(1, (await store.ReadAsync("Observation", "shared"))!.Version);
+    }
+
     [Fact]
     public async Task A_conflicting_write_in_a_group_fails_alone_and_leaves_no_version_behind()
     {

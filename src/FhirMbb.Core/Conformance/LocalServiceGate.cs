@@ -5,6 +5,9 @@ namespace FhirMbb.Core.Conformance;
 /// place, on the instance its resolver shares, so a second call reading that ValueSet while the first expands it can
 /// see a partial expansion (firely-net-sdk #3582/#3592 leave this case open). Seen as a valid pain score refused 422
 /// with an "incomplete" binding issue, once, when a benchmark created 1,000 of them at 16 connections on a fresh server.
+/// That refusal may instead have been the schema compiler's race that <see cref="PrivateCopies"/> ends (also an
+/// "incomplete" issue, at cold start, under concurrent creates); the expander's in-place fill is a race of its own, so
+/// the gate stays.
 /// </summary>
 internal sealed class LocalServiceGate
 {

@@ -51,12 +51,14 @@ internal static class ParsedResourceCheck
     private static readonly Seen?[] SeenOnce = new Seen?[SeenSlots];
     internal const int SeenSlots = 4096;
 
-    public static bool Passes(Base node)
+    public static bool Passes(Base node) => node is PrimitiveType primitive ? Passes(primitive, PlanFor(node.GetType())) : !node.HasOverflow && PlanFor(node.GetType()) is { } its && Check(node, its);
+
+    /// <summary><see cref="Passes(Base)"/> for a primitive whose type's plan the caller holds (null: the check does not know the type).</summary>
+    internal static bool Passes(PrimitiveType node, TypePlan? plan)
     {
-        if (node is PrimitiveType { JsonValue: string value } primitive && ElementShape.IsBare(primitive) && node is not XHtml && !node.HasOverflow)
+        if (plan is null) return false;
+        if (node is { JsonValue: string value } && ElementShape.IsBare(node) && node is not XHtml && !node.HasOverflow)
         {
-            var plan = PlanFor(node.GetType());
-            if (plan is null) return false;
             if (plan.Known.TryGetValue(value, out var known)) return known;
             ref var slot = ref SeenOnce[(uint)HashCode.Combine(plan, value) & (SeenSlots - 1)];
             // A slot is one reference, read and written whole, so it never mixes two answers.
@@ -70,7 +72,7 @@ internal static class ParsedResourceCheck
             Volatile.Write(ref slot, new Seen(plan, value, passes));
             return passes;
         }
-        return !node.HasOverflow && PlanFor(node.GetType()) is { } its && Check(node, its);
+        return !node.HasOverflow && Check(node, plan);
     }
 
     private static void Remember(TypePlan plan, string value, bool passes)

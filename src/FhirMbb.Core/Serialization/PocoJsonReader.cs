@@ -120,10 +120,10 @@ internal static class PocoJsonReader
             }
             else if (!(seenBeyond ??= []).Add(property.Index)) return false;
             reader.Read();
-            object? value = property.NewList is { } newList ? ReadList(ref reader, ref reading, property.Value, newList) : ReadValue(ref reader, ref reading, property.Value);
+            object? value = property.NewList is { } newList ? ReadList(ref reader, ref reading, property.ValuePlan, newList) : ReadValue(ref reader, ref reading, property.ValuePlan);
             if (value is null) return false;
             target.SetValue(property.Element, value);
-            if (checks is not null && !(checks.Property(property.Element) is { } rules && ParsedResourceCheck.PropertyPasses(rules, value, target, ref state)))
+            if (checks is not null && !(property.Rules is { } rules && ParsedResourceCheck.PropertyPasses(rules, value, target, ref state)))
                 return reading.Refuse();
             empty = false;
         }
@@ -132,7 +132,7 @@ internal static class PocoJsonReader
         return checks is null || ParsedResourceCheck.ObjectPasses(target, checks, ref state) || reading.Refuse();
     }
 
-    private static IList? ReadList(ref Utf8JsonReader reader, ref Reading reading, ClassMapping mapping, Func<IList> newList)
+    private static IList? ReadList(ref Utf8JsonReader reader, ref Reading reading, TypePlan plan, Func<IList> newList)
     {
         if (reader.TokenType != JsonTokenType.StartArray) return null;
         reader.Read();
@@ -140,7 +140,7 @@ internal static class PocoJsonReader
         var list = newList();
         while (reader.TokenType != JsonTokenType.EndArray)
         {
-            if (ReadValue(ref reader, ref reading, mapping) is not { } item) return null;
+            if (ReadValue(ref reader, ref reading, plan) is not { } item) return null;
             list.Add(item);
         }
         reader.Read();
@@ -148,11 +148,12 @@ internal static class PocoJsonReader
     }
 
     /// <summary>On the value's first token; leaves the reader on the token after it.</summary>
-    private static Base? ReadValue(ref Utf8JsonReader reader, ref Reading reading, ClassMapping mapping)
+    private static Base? ReadValue(ref Utf8JsonReader reader, ref Reading reading, TypePlan plan)
     {
+        var mapping = plan.Mapping;
         if (mapping.IsResource) return ReadResource(ref reader, ref reading, last: false);
         var value = mapping.CreateInstance();
-        if (!mapping.IsFhirPrimitive) return ReadObject(ref reader, ref reading, value, PlanFor(mapping), isResource: false) ? value : null;
+        if (!mapping.IsFhirPrimitive) return ReadObject(ref reader, ref reading, value, plan, isResource: false) ? value : null;
 
         var primitive = (PrimitiveType)value;
         var kind = mapping.PrimitiveValueProperty?.ImplementingType;
@@ -178,7 +179,7 @@ internal static class PocoJsonReader
                 return null;
         }
         reader.Read();
-        if (reading.Check && !ParsedResourceCheck.Passes(primitive))
+        if (reading.Check && !ParsedResourceCheck.Passes(primitive, plan.Checks))
         {
             reading.Refuse();
             return null;
@@ -189,12 +190,29 @@ internal static class PocoJsonReader
     private static TypePlan PlanFor(ClassMapping mapping) =>
         Plans.TryGetValue(mapping, out var plan) ? plan : Plans.GetOrAdd(mapping, static m => new TypePlan(m));
 
-    /// <summary>A JSON property name as the model reads it: the element, the type of its value, where it counts for duplicates.</summary>
-    /// <param name="NewList">for a list element, makes the list the model's property holds; null for a single value.</param>
-    private sealed record PropertyPlan(string Element, ClassMapping Value, Func<IList>? NewList, int Index);
+    /// <summary>
+    /// A JSON property name as the model reads it: the element, the type of its value, where it counts for duplicates,
+    /// and the quick check's rules for it (null when the check does not know it, or reads without checks).
+    /// </summary>
+    /// <param name="newList">for a list element, makes the list the model's property holds; null for a single value.</param>
+    private sealed class PropertyPlan(string element, ClassMapping value, Func<IList>? newList, int index, ParsedResourceCheck.PropertyPlan? rules)
+    {
+        public string Element => element;
+        public Func<IList>? NewList => newList;
+        public int Index => index;
+        public ParsedResourceCheck.PropertyPlan? Rules => rules;
+
+        // The value type's plan, looked up on first use (types refer to each other, so not when this is made) rather than
+        // once per value read; two threads at once find the same plan.
+        private TypePlan? _valuePlan;
+
+        public TypePlan ValuePlan => _valuePlan ??= PlanFor(value);
+    }
 
     private sealed class TypePlan(ClassMapping mapping)
     {
+        public ClassMapping Mapping => mapping;
+
         /// <summary>The quick check's plan of the type, for reading with checks; null when the check does not know it.</summary>
         public ParsedResourceCheck.TypePlan? Checks { get; } = ParsedResourceCheck.PlanFor(mapping.NativeType);
 
@@ -233,12 +251,12 @@ internal static class PocoJsonReader
                 Func<IList>? newList = null;
                 if (property.IsCollection && (newList = ListOf(property)) is null) return null;
                 return Inspector.FindOrImportClassMapping(type) is { } value && (value.IsResource || !value.NativeType.IsAbstract)
-                    ? new(property.Name, value, newList, IndexOf(property.Name))
+                    ? new(property.Name, value, newList, IndexOf(property.Name), Checks?.Property(property.Name))
                     : null;
             }
             if (mapping.FindMappedElementByChoiceName(name) is { Choice: ChoiceType.DatatypeChoice } choice && name.Length > choice.Name.Length)
                 return Inspector.FindClassMapping(name[choice.Name.Length..]) is { NativeType.IsAbstract: false } typed && !choice.IsCollection
-                    ? new(choice.Name, typed, null, IndexOf(choice.Name))
+                    ? new(choice.Name, typed, null, IndexOf(choice.Name), Checks?.Property(choice.Name))
                     : null;
             return null;
         }

@@ -115,7 +115,7 @@ public sealed class BenchmarkRun : IDisposable
     {
         using var response = await Client.SendAsync(Post($"{server.BaseUrl}/fhir/{type}", Encoding.UTF8.GetBytes(json)));
         var body = await response.Content.ReadAsStringAsync();
-        if ((int)response.StatusCode != 201) throw new InvalidOperationException($"create {type} answered {(int)response.StatusCode}: {Shorten(body)}");
+        if ((int)response.StatusCode != 201) throw new InvalidOperationException($"create {type} answered {(int)response.StatusCode}: {Refusal(body)}");
         return IdFromLocation(response.Headers.Location?.ToString()) ?? throw new InvalidOperationException("create answered without Location");
     }
 
@@ -125,7 +125,7 @@ public sealed class BenchmarkRun : IDisposable
         var requests = jsons.Select(j => (Func<HttpRequestMessage>)(() => Post($"{server.BaseUrl}/fhir/{type}", Encoding.UTF8.GetBytes(j)))).ToList();
         var answers = await LoadDriver.SendAllAsync(Client, requests, connections);
         var failed = answers.FirstOrDefault(a => a.Status != 201);
-        if (failed is not null) throw new InvalidOperationException($"create {type} answered {failed.Status}: {Shorten(Encoding.UTF8.GetString(failed.Body))}");
+        if (failed is not null) throw new InvalidOperationException($"create {type} answered {failed.Status}: {Refusal(Encoding.UTF8.GetString(failed.Body))}");
         return answers.Select(a => IdFromLocation(a.Location)!).ToList();
     }
 
@@ -137,7 +137,7 @@ public sealed class BenchmarkRun : IDisposable
         var ids = new List<string>();
         foreach (var a in answers)
         {
-            if (a.Status != 200) throw new InvalidOperationException($"transaction answered {a.Status}: {Shorten(Encoding.UTF8.GetString(a.Body))}");
+            if (a.Status != 200) throw new InvalidOperationException($"transaction answered {a.Status}: {Refusal(Encoding.UTF8.GetString(a.Body))}");
             using var doc = JsonDocument.Parse(a.Body);
             foreach (var entry in doc.RootElement.GetProperty("entry").EnumerateArray())
                 ids.Add(IdFromLocation(entry.GetProperty("response").GetProperty("location").GetString())!);
@@ -154,7 +154,10 @@ public sealed class BenchmarkRun : IDisposable
         return history > 0 ? parts[history - 1] : parts[^1];
     }
 
-    public static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "...";
+    public static string Shorten(string s, int max = 300) => s.Length <= max ? s : s[..max] + "...";
+
+    /// <summary>A refusal's body for the report: long enough for a whole OperationOutcome, its diagnostics included.</summary>
+    public static string Refusal(string body) => Shorten(body, 4000);
 
     public async Task<string> ReadyReportAsync(ServerProcess server)
     {

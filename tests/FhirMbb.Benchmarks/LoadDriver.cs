@@ -76,7 +76,7 @@ public sealed class LoadDriver(HttpClient client, WrkLoad? wrk = null)
         {
             if ((int)response.StatusCode != expectedStatus)
                 throw new InvalidOperationException($"HTTP {(int)response.StatusCode} instead of {expectedStatus} on {message.Method} {message.RequestUri?.PathAndQuery}: "
-                    + BenchmarkRun.Shorten(await response.Content.ReadAsStringAsync()));
+                    + BenchmarkRun.Refusal(await response.Content.ReadAsStringAsync()));
         }
     }
 

@@ -88,7 +88,7 @@ public sealed class IngestScenario : IScenario
                 + $"{(stored == 0 ? 0 : serverCpu.TotalMicroseconds / stored):#,0} us per resource; client (this process) {clientCpu / elapsed:0.00} cores, "
                 + $"other processes {(otherCpu is { } other ? $"{other / elapsed:0.00}" : "?")} cores; latency is per bundle (~{perRound / bundles.Count} resources); "
                 + $"server idle {settled.TotalSeconds:0.0} s after start; {warmupSent} bundles of warm-up first, then idle again after {idleAfterWarmup.TotalSeconds:0.0} s"
-                + (failed.Count == 0 ? "" : $"; first error: {failed[0].Status} {BenchmarkRun.Shorten(Encoding.UTF8.GetString(failed[0].Body))}");
+                + (failed.Count == 0 ? "" : $"; first error: {failed[0].Status} {BenchmarkRun.Refusal(Encoding.UTF8.GetString(failed[0].Body))}");
             return new ScenarioLine(name, "resources/s", perSecond, floor, Latency.From(answers.Select(a => a.Ticks).ToList()), failed.Count,
                 server.PeakRssBytes(), BenchmarkRun.DatabaseBytes(dbPath), target with { Met = failed.Count == 0 && perSecond >= 10_000 }, note);
         }

@@ -192,7 +192,7 @@ internal static class PocoJsonReader
 
     /// <summary>
     /// A JSON property name as the model reads it: the element, the type of its value, where it counts for duplicates,
-    /// and the quick check's rules for it (null when the check does not know it, or reads without checks).
+    /// and the quick check's rules for it (null when the check does not know it).
     /// </summary>
     /// <param name="newList">for a list element, makes the list the model's property holds; null for a single value.</param>
     private sealed class PropertyPlan(string element, ClassMapping value, Func<IList>? newList, int index, ParsedResourceCheck.PropertyPlan? rules)

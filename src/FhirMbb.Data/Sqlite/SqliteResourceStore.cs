@@ -87,10 +87,9 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             pragmas.CommandText = "PRAGMA temp_store=MEMORY;";
             pragmas.ExecuteNonQuery();
         }
-        if (IsWal(_writer) && File.Exists(_writer.DataSource + "-wal"))
+        if (IsWal(_writer) && OpenLog(_writer.DataSource + "-wal") is { } wal)
         {
-            // SQLite keeps the log while a connection is open, and the writer's stays open as long as the store.
-            _wal = File.OpenHandle(_writer.DataSource + "-wal", FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            _wal = wal;
             _syncThread = new Thread(SyncLoop) { IsBackground = true, Name = "sqlite-syncer" };
             _syncThread.Start();
         }
@@ -379,6 +378,23 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static extern int Fdatasync(int fd);
+
+    /// <summary>
+    /// A second handle on the write-ahead log, for the syncer's flushes; null when it cannot be opened (no syncer then:
+    /// every group flushes in its commit). SQLite keeps the log while a connection is open, and the writer's stays open
+    /// as long as the store.
+    /// </summary>
+    private static Microsoft.Win32.SafeHandles.SafeFileHandle? OpenLog(string path)
+    {
+        try
+        {
+            return File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     private static bool IsWal(SqliteConnection connection)
     {

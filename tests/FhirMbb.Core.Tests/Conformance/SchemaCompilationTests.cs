@@ -20,7 +20,7 @@ public class SchemaCompilationTests
 
     /// <summary>
     /// Firely's compiler corrects each definition it resolves in place; over one shared instance, 16 threads compiling
-    /// the primitive types failed in 8 of 200 rounds ("Failed to convert ElementDefinition at id ... Index was out of
+    /// the primitive types had 8 compilations fail over 200 rounds ("Failed to convert ElementDefinition at id ... Index was out of
     /// range", or a null reference) before the compiler was given its own copies.
     /// </summary>
     [Fact]

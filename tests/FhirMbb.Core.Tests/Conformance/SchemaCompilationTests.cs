@@ -20,8 +20,8 @@ public class SchemaCompilationTests
 
     /// <summary>
     /// Firely's compiler corrects each definition it resolves in place; over one shared instance, 16 threads compiling
-    /// the primitive types had 8 compilations fail over 200 rounds ("Failed to convert ElementDefinition at id ... Index was out of
-    /// range", or a null reference) before the compiler was given its own copies.
+    /// the primitive types had 8 compilations fail over 200 rounds ("Failed to convert ElementDefinition at id ... Index
+    /// was out of range", or a null reference) before the compiler was given its own copies.
     /// </summary>
     [Fact]
     public void Schemas_compiled_concurrently_over_shared_definitions_all_compile()

@@ -46,7 +46,8 @@ internal sealed class CachedCodeValidation(ICodeValidationTerminologyService loc
                     key.Append('~').Append(concept.Text);
                     break;
                 case PrimitiveType primitive: key.Append(primitive.ToString()); break;
-                case { } other: key.Append(FhirJson.Serialize(other)); break;
+                // The validator's memo key of a value: its compact JSON.
+                case { } other: key.Append(ValueKey.Of(other)); break;
             }
         }
         return key.ToString();

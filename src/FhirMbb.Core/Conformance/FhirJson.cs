@@ -4,7 +4,7 @@ using Hl7.Fhir.Serialization;
 namespace FhirMbb.Core.Conformance;
 
 /// <summary>
-/// The one FHIR JSON parser and writer of the conformance code. Strict parsing: a published
+/// The one FHIR JSON parser of the conformance code (values are written by FhirSerialization). Strict parsing: a published
 /// file with an unknown element or a bad value is broken, not silently repaired.
 /// </summary>
 public static class FhirJson
@@ -12,7 +12,6 @@ public static class FhirJson
     private static readonly FhirJsonDeserializer Deserializer = new(new DeserializerSettings());
     // For input under validation: only syntax and types; cardinality and the rest are the validator's job, with locations.
     private static readonly FhirJsonDeserializer Lenient = new(new DeserializerSettings { Validator = null });
-    private static readonly FhirJsonSerializer Serializer = new();
 
     /// <summary>Parses a resource; throws <see cref="DeserializationFailedException"/> listing every parser error.</summary>
     public static Resource Parse(string json) => Deserializer.DeserializeResource(json);
@@ -38,5 +37,4 @@ public static class FhirJson
         }
     }
 
-    public static string Serialize(Base resource, bool pretty = false) => Serializer.SerializeToString(resource, pretty);
 }

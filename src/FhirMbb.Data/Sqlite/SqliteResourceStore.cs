@@ -303,18 +303,16 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
 
     /// <summary>
     /// Flushes the write-ahead log to disk (fdatasync, as a synchronous=FULL commit does) and then acknowledges the large
-    /// groups committed into it before the flush began, while the writer applies the next group. A write is thus
+    /// group committed into it, while the writer applies the next group. A write is thus
     /// acknowledged only once durable, as with synchronous=FULL; other requests may read it a few milliseconds before
     /// that (with FULL, SQLite shows a commit only after flushing it). Checkpoints are unchanged: under NORMAL, SQLite
     /// still flushes the log before copying it into the database, and the database after.
     /// </summary>
     private void SyncLoop()
     {
-        var batch = new List<CommittedGroup>();
-        foreach (var first in _committed.GetConsumingEnumerable())
+        // One group at a time: PaceCommit lets the writer commit the next large group only once this one is flushed.
+        foreach (var committed in _committed.GetConsumingEnumerable())
         {
-            batch.Add(first);
-            while (_committed.TryTake(out var next)) batch.Add(next);
             Exception? failure = null;
             try
             {
@@ -322,11 +320,10 @@ public sealed class SqliteResourceStore : IResourceStore, IDisposable
             }
             catch (Exception e)
             {
-                // Committed but not known to be durable: the writes are not acknowledged as stored.
+                // Committed but not known to be durable: the writes fail with it rather than being acknowledged as stored.
                 failure = e;
             }
-            foreach (var committed in batch) committed.Acknowledge(failure);
-            batch.Clear();
+            committed.Acknowledge(failure);
             Interlocked.Increment(ref _deferredFlushes);
             _syncIdle.Set();
         }
